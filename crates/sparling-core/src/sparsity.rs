@@ -22,6 +22,8 @@ pub enum ThresholdScope {
     Universal,
 }
 
+// `#[derive(Default)]` with `#[default]` does not compose with burn's `Config` derive.
+#[allow(clippy::derivable_impls)]
 impl Default for ThresholdScope {
     fn default() -> Self {
         Self::PerChannel

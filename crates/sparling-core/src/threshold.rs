@@ -21,6 +21,8 @@ pub enum KthMethod {
     TopK,
 }
 
+// `#[derive(Default)]` with `#[default]` does not compose with burn's `Config` derive.
+#[allow(clippy::derivable_impls)]
 impl Default for KthMethod {
     fn default() -> Self {
         Self::Select

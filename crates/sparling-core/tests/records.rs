@@ -16,9 +16,10 @@ fn floats<const D: usize>(t: Tensor<D>) -> Vec<u32> {
         .collect()
 }
 
-fn state(
-    layer: &SparseLayerWithBatchNorm,
-) -> (u64, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>) {
+/// Bit patterns of density, thresholds, BN running mean/var, gamma and beta.
+type LayerBits = (u64, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>);
+
+fn state(layer: &SparseLayerWithBatchNorm) -> LayerBits {
     let bn = &layer.batch_norm;
     (
         layer.density().to_bits(),
