@@ -1,0 +1,22 @@
+//! The DigitCircle domain (digit_circle.md §1): 3–6 distinct font digits on a circle in a
+//! noisy 100×100 binary image; the label is the digit sequence read counter-clockwise from the
+//! smallest digit. Also its single-digit 32×32 variant (§1.8).
+//!
+//! Generation is bit-exact with the authors' numpy code (see [`crate::numpy_rng`]).
+
+mod config;
+mod generator;
+mod single_digit;
+mod stamps;
+
+pub use config::{ConfigError, DigitCircleConfig, SingleDigitConfig};
+pub use generator::{DigitCircle, DigitCircleSample, PlacedDigit};
+pub use single_digit::{SingleDigit, SingleDigitSample};
+pub use stamps::{Stamp, StampSet, digit_stamps};
+
+use crate::dataset::Dataset;
+
+/// A split of the DigitCircle stream.
+pub type DigitCircleDataset = Dataset<DigitCircle>;
+/// A split of the single-digit stream.
+pub type SingleDigitDataset = Dataset<SingleDigit>;

@@ -1,0 +1,42 @@
+//! SPARLING domains, with ground-truth motifs, as plain Rust (no ML framework).
+//!
+//! * [`numpy_rng`]: a numpy-compatible (`RandomState`, MT19937) random stream, so generated
+//!   data is **bit-exact** with the authors' Python.
+//! * [`digit_circle`]: the DigitCircle domain and its single-digit variant.
+//! * [`dataset`]: splits (train / val / test / motif-eval) and indexed, parallel, thread-count
+//!   independent batch generation.
+//! * [`vocab`]: decoder vocabularies and padding.
+//! * [`export`]: PNG output for inspection.
+//!
+//! ```
+//! use sparling_data::{DigitCircle, Dataset, Split};
+//!
+//! let test = Dataset::new(DigitCircle::paper()?, Split::Test);
+//! let sample = test.get(0)?;
+//! let pixels: Vec<f32> = sample.image.to_f32(); // [100 * 100], 0.0 / 1.0
+//! let target: Vec<u32> = sample.token_ids();    // <s> digits… </s>
+//! assert_eq!(pixels.len(), 100 * 100);
+//! assert_eq!(target.len(), sample.label.len() + 2);
+//! # Ok::<(), sparling_data::DataError>(())
+//! ```
+
+pub mod bitmap;
+pub mod dataset;
+pub mod digit_circle;
+pub mod error;
+pub mod export;
+mod mt19937;
+pub mod numpy_rng;
+pub mod seed;
+pub mod vocab;
+
+pub use bitmap::BinaryImage;
+pub use dataset::{Batches, Dataset, Domain, Split};
+pub use digit_circle::{
+    ConfigError, DigitCircle, DigitCircleConfig, DigitCircleDataset, DigitCircleSample,
+    PlacedDigit, SingleDigit, SingleDigitConfig, SingleDigitDataset, SingleDigitSample,
+};
+pub use error::DataError;
+pub use numpy_rng::NumpyRandomState;
+pub use seed::compute_seed;
+pub use vocab::{PaddedBatch, Vocabulary};
