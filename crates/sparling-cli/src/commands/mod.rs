@@ -6,6 +6,7 @@
 use std::fmt;
 
 pub mod generate;
+pub mod train;
 
 /// An invalid argument value that clap could not catch by itself.
 #[derive(Debug)]

@@ -1,0 +1,113 @@
+//! Inference: greedy decoding, validation accuracy, and motif maps as host arrays.
+
+use burn::prelude::*;
+use burn::tensor::s;
+use sparling_data::{Split, Vocabulary};
+
+use crate::error::ModelError;
+use crate::model::SparlingModel;
+use crate::task::Task;
+
+/// Greedy decoding: start from `<s>`, append the argmax token up to `max_length` times, stop early
+/// once every sequence has emitted `</s>` (the decoder is causal, so this cannot change any
+/// output). Returns the sequences without `<s>`, cut at the first `</s>`.
+///
+/// The model should be a validation copy ([`Module::valid`]).
+///
+/// # Errors
+/// NaN/inf in the sparsity layer, or a failed device read.
+pub fn greedy_decode(
+    model: &SparlingModel,
+    inputs: Tensor<4>,
+    max_length: usize,
+) -> Result<Vec<Vec<u32>>, ModelError> {
+    let [n, ..] = inputs.dims();
+    let device = inputs.device();
+    let memory = model.encode(inputs)?;
+    let bos = i64::from(Vocabulary::BOS_ID);
+    let eos = i64::from(Vocabulary::EOS_ID);
+    let mut tokens: Vec<Vec<i64>> = vec![vec![bos]; n];
+    for step in 1..=max_length {
+        let flat: Vec<i64> = tokens.iter().flatten().copied().collect();
+        let prefix = Tensor::<2, Int>::from_data(TensorData::new(flat, [n, step]), &device);
+        let logits = model.decode(prefix, memory.clone());
+        let next = logits.slice(s![.., (step - 1)..step, ..]).argmax(2);
+        let next = next
+            .into_data()
+            .convert::<i64>()
+            .try_into_vec::<i64>()
+            .map_err(|e| ModelError::TensorData(format!("{e:?}")))?;
+        for (seq, t) in tokens.iter_mut().zip(next) {
+            seq.push(t);
+        }
+        if tokens.iter().all(|seq| seq[1..].contains(&eos)) {
+            break;
+        }
+    }
+    Ok(tokens
+        .into_iter()
+        .map(|seq| {
+            seq[1..]
+                .iter()
+                .take_while(|t| **t != eos)
+                .map(|t| *t as u32)
+                .collect()
+        })
+        .collect())
+}
+
+/// Predictions and references for `count` examples of `split`, decoded in batches of
+/// `batch_size`. References are stripped of `<s>`/`</s>` like the predictions.
+///
+/// # Errors
+/// Data or decoding errors.
+pub fn predict(
+    model: &SparlingModel,
+    task: &dyn Task,
+    split: Split,
+    count: usize,
+    batch_size: usize,
+    max_length: usize,
+    device: &Device,
+) -> Result<Vec<(Vec<u32>, Vec<u32>)>, ModelError> {
+    let mut out = Vec::with_capacity(count);
+    let mut start = 0;
+    while start < count {
+        let len = batch_size.min(count - start);
+        let batch = task.batch(split, start as u64, len)?;
+        let inputs = Tensor::from_data(TensorData::new(batch.inputs, batch.shape), device);
+        let predicted = greedy_decode(model, inputs, max_length)?;
+        for (p, t) in predicted.into_iter().zip(batch.targets) {
+            let reference = t[1..t.len().saturating_sub(1)].to_vec();
+            out.push((p, reference));
+        }
+        start += len;
+    }
+    Ok(out)
+}
+
+/// Fraction of exactly matching sequences (the schedule's validation signal).
+pub fn exact_match_accuracy(pairs: &[(Vec<u32>, Vec<u32>)]) -> f64 {
+    if pairs.is_empty() {
+        return 0.0;
+    }
+    pairs.iter().filter(|(p, t)| p == t).count() as f64 / pairs.len() as f64
+}
+
+/// Post-sparsity motif maps of a batch as a host array `[batch, motifs, H, W]`.
+///
+/// # Errors
+/// Model or device errors.
+pub fn motif_maps_host(
+    model: &SparlingModel,
+    inputs: Tensor<4>,
+) -> Result<(Vec<f32>, [usize; 4]), ModelError> {
+    let maps = model.motif_maps(inputs)?;
+    let dims = maps.dims();
+    let data = maps
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| ModelError::TensorData(format!("{e:?}")))?;
+    Ok((data, dims))
+}

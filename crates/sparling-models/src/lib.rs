@@ -1,0 +1,31 @@
+//! # sparling-models
+//!
+//! The paper's architectures, presets and the training loop.
+//!
+//! * [`config`]: the run configuration (domain, model, training) as TOML-friendly serde structs.
+//! * [`presets`]: `paper`, `cpu` and `tiny` per domain.
+//! * [`model`]: the end-to-end model (motif model → sparsity layer → collapse → encoder →
+//!   decoder); [`modules`] holds its parts.
+//! * [`training`]: the step-based loop with the adaptive density schedule, atomic checkpoints
+//!   and exact resume; [`checkpoint`] is the run directory.
+//! * [`inference`]: greedy decoding, accuracy and motif maps.
+//! * [`task`] / [`data`]: domains as `(input, tokens)` batches, and their tensors.
+//! * [`device`]: backend selection (`flex` always; `tch`, `cuda` behind cargo features).
+
+pub mod checkpoint;
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod evaluation;
+pub mod inference;
+pub mod model;
+pub mod modules;
+pub mod presets;
+pub mod task;
+pub mod training;
+
+pub use config::RunConfig;
+pub use error::ModelError;
+pub use model::SparlingModel;
+pub use training::{TrainOptions, TrainObserver, TrainSummary, train};

@@ -1,0 +1,10 @@
+//! Building blocks shared by the domain architectures (the authors' `generic_modules` and
+//! `LaTeXPredictor` parts): the convolutional motif model, the post-sparse collapse, the encoders
+//! and the autoregressive decoder.
+
+pub mod collapse;
+pub mod decoder;
+pub mod encoder;
+pub mod motif;
+pub mod positional;
+pub mod residual;

@@ -1,0 +1,74 @@
+//! Positional encodings: the PyTorch-tutorial `PositionalEncoding` sinusoids
+//! (`pe[pos, 2i] = sin(pos / 10000^(2i/d))`, `pe[pos, 2i+1] = cos(...)`) and the 2-D layouts of
+//! [`Positions`].
+
+use burn::nn::generate_sinusoids;
+use burn::prelude::*;
+
+use crate::config::Positions;
+
+/// The maximum length of the reference table (`max_len = 5000`).
+pub const MAX_LEN: usize = 5000;
+
+/// `[length, d_model]` table of sinusoids for positions `0..length`.
+pub fn sinusoids(length: usize, d_model: usize, device: &Device) -> Tensor<2> {
+    generate_sinusoids(length, d_model, MAX_LEN.max(length), device)
+}
+
+/// `[h, w, d_model]` encoding of an `h x w` grid (`d_model` divisible by 4 for `Grid` and
+/// `Polar`, checked by the config).
+pub fn grid_positions(h: usize, w: usize, d_model: usize, kind: Positions, device: &Device) -> Tensor<3> {
+    let rows = |d: usize| sinusoids(h, d, device).reshape([h, 1, d]).expand([h, w, d]);
+    let columns = |d: usize| sinusoids(w, d, device).reshape([1, w, d]).expand([h, w, d]);
+    match kind {
+        Positions::Rows => rows(d_model),
+        Positions::Grid => Tensor::cat(vec![rows(d_model / 2), columns(d_model / 2)], 2),
+        Positions::Polar => {
+            let q = d_model / 4;
+            Tensor::cat(vec![rows(q), columns(q), angle_harmonics(h, w, d_model / 2, device)], 2)
+        }
+    }
+}
+
+/// `[h, w, d]` with `sin(kθ), cos(kθ)` for `k = 1..=d/2`, θ the counter-clockwise angle of the
+/// cell centre around the grid centre (rows grow downwards).
+fn angle_harmonics(h: usize, w: usize, d: usize, device: &Device) -> Tensor<3> {
+    let (cy, cx) = ((h as f64 - 1.0) / 2.0, (w as f64 - 1.0) / 2.0);
+    let mut values = Vec::with_capacity(h * w * d);
+    for r in 0..h {
+        for c in 0..w {
+            let theta = (cy - r as f64).atan2(c as f64 - cx);
+            for k in 1..=d / 2 {
+                let (s, co) = (k as f64 * theta).sin_cos();
+                values.extend([s as f32, co as f32]);
+            }
+        }
+    }
+    Tensor::from_data(TensorData::new(values, [h, w, d]), device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_encoding_tells_transposed_cells_apart() {
+        let device = Device::default();
+        for kind in [Positions::Grid, Positions::Polar] {
+            let table = grid_positions(5, 5, 16, kind, &device);
+            let a = table.clone().slice([1..2, 3..4]).flatten::<1>(0, 2);
+            let b = table.slice([3..4, 1..2]).flatten::<1>(0, 2);
+            let diff: f32 = (a - b).abs().sum().into_scalar();
+            assert!(diff > 0.1, "{kind:?}: (1,3) and (3,1) encode alike ({diff})");
+        }
+    }
+
+    #[test]
+    fn polar_harmonics_follow_the_angle() {
+        let device = Device::default();
+        // Cell (0, 2) of a 5x5 grid is straight above the centre: θ = π/2.
+        let table = grid_positions(5, 5, 16, Positions::Polar, &device);
+        let v: Vec<f32> = table.slice([0..1, 2..3, 8..10]).into_data().to_vec().unwrap();
+        assert!((v[0] - 1.0).abs() < 1e-6 && v[1].abs() < 1e-6, "{v:?}");
+    }
+}

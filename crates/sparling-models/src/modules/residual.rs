@@ -1,0 +1,75 @@
+//! Pre-activation residual units (He et al. 2016), as in the authors' `ResidualUnit`:
+//! `y = conv2(relu(bn2(conv1(relu(bn1(x)))))) + x`.
+
+use burn::nn::conv::{Conv1d, Conv1dConfig, Conv2d, Conv2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig1d, PaddingConfig2d};
+use burn::prelude::*;
+use burn::tensor::activation::relu;
+
+/// A 2-D residual unit: two `k x k` convolutions with "same" padding, `channels` wide.
+#[derive(Module, Debug)]
+pub struct ResidualUnit2d {
+    bn1: BatchNorm,
+    conv1: Conv2d,
+    bn2: BatchNorm,
+    conv2: Conv2d,
+}
+
+impl ResidualUnit2d {
+    /// Build a unit of `channels` channels with square kernels of odd size `kernel`.
+    pub fn new(channels: usize, kernel: usize, device: &Device) -> Self {
+        let conv = || {
+            Conv2dConfig::new([channels, channels], [kernel, kernel])
+                .with_padding(PaddingConfig2d::Explicit(kernel / 2, kernel / 2, kernel / 2, kernel / 2))
+                .init(device)
+        };
+        Self {
+            bn1: BatchNormConfig::new(channels).init(device),
+            conv1: conv(),
+            bn2: BatchNormConfig::new(channels).init(device),
+            conv2: conv(),
+        }
+    }
+
+    /// # Shapes
+    /// `[batch, channels, height, width]` in and out.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let y = self.conv1.forward(relu(self.bn1.forward(x.clone())));
+        let y = self.conv2.forward(relu(self.bn2.forward(y)));
+        y + x
+    }
+}
+
+/// A 1-D residual unit (the audio domain's `dim=1` variant).
+#[derive(Module, Debug)]
+pub struct ResidualUnit1d {
+    bn1: BatchNorm,
+    conv1: Conv1d,
+    bn2: BatchNorm,
+    conv2: Conv1d,
+}
+
+impl ResidualUnit1d {
+    /// Build a unit of `channels` channels with odd kernel size `kernel`.
+    pub fn new(channels: usize, kernel: usize, device: &Device) -> Self {
+        let conv = || {
+            Conv1dConfig::new(channels, channels, kernel)
+                .with_padding(PaddingConfig1d::Explicit(kernel / 2, kernel / 2))
+                .init(device)
+        };
+        Self {
+            bn1: BatchNormConfig::new(channels).init(device),
+            conv1: conv(),
+            bn2: BatchNormConfig::new(channels).init(device),
+            conv2: conv(),
+        }
+    }
+
+    /// # Shapes
+    /// `[batch, channels, length]` in and out.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let y = self.conv1.forward(relu(self.bn1.forward(x.clone())));
+        let y = self.conv2.forward(relu(self.bn2.forward(y)));
+        y + x
+    }
+}

@@ -1,0 +1,168 @@
+//! Named configurations: `paper` (the authors' run, exactly), `cpu` (a recipe that anneals on a
+//! 2-core CPU) and `tiny` (for tests).
+
+use sparling_core::{LinearThresholdAdaptiveConfig, ScheduleConfig};
+use sparling_data::DigitCircleConfig;
+
+use crate::config::{
+    CollapseConfig, DecoderConfig, DomainConfig, EncoderConfig, ImageModelConfig,
+    LearningRateSchedule, ModelConfig, Positions, RunConfig, Scope, SparsityConfig, TrainingConfig,
+};
+use crate::error::ModelError;
+use crate::modules::encoder::TransformerConfig;
+use crate::modules::motif::MotifConfig;
+
+/// Preset names per domain.
+pub const DIGIT_CIRCLE_PRESETS: [&str; 3] = ["paper", "cpu", "tiny"];
+
+/// DigitCircle's theoretical minimum density: mean digits / (100 * 100 * 10), digit_circle.md §1.6.
+pub const DIGIT_CIRCLE_MIN_DENSITY: f64 = 4.492e-5;
+
+/// A DigitCircle preset with data seed `seed`.
+///
+/// # Errors
+/// [`ModelError::UnknownPreset`].
+pub fn digit_circle(name: &str, seed: i64) -> Result<RunConfig, ModelError> {
+    let config = match name {
+        "paper" => digit_circle_paper(seed),
+        "cpu" => digit_circle_cpu(seed),
+        "tiny" => digit_circle_tiny(seed),
+        _ => {
+            return Err(ModelError::UnknownPreset {
+                name: name.into(),
+                domain: "digit-circle".into(),
+                available: DIGIT_CIRCLE_PRESETS.join(", "),
+            });
+        }
+    };
+    Ok(config)
+}
+
+fn transformer(layers: usize, heads: usize, feed_forward: usize, dropout: f64) -> TransformerConfig {
+    TransformerConfig {
+        layers,
+        heads,
+        feed_forward,
+        dropout,
+        norm_first: false,
+    }
+}
+
+/// `pae-7bb1` (digit_circle.md §0-§3): ≈46 M parameters, Adam 1e-5, batch 10, validation every
+/// 20,000 samples on 10,010 samples, threshold decay 1e-7 per sample, multiplier 0.75, start at
+/// density 0.5, stop below 4.492e-5 or at 6 M samples.
+pub fn digit_circle_paper(seed: i64) -> RunConfig {
+    RunConfig {
+        preset: "paper".into(),
+        seed,
+        domain: DomainConfig::DigitCircle(DigitCircleConfig::default()),
+        model: ModelConfig::Image(ImageModelConfig {
+            motif: MotifConfig {
+                in_channels: 1,
+                hidden: 64,
+                motifs: 10,
+                residual_units: 4,
+                kernel: 3,
+                patch: 1,
+            },
+            sparsity: SparsityConfig {
+                density: 0.5,
+                momentum: 0.1,
+                affine: true,
+                scope: Scope::PerChannel,
+                accumulate_motifs: None,
+            },
+            collapse: CollapseConfig {
+                channels: 512,
+                pool: 8,
+                pool_first: false,
+            },
+            encoder: EncoderConfig {
+                row_lstm: true,
+                positions: Positions::Rows,
+                transformer: transformer(6, 8, 2048, 0.1),
+            },
+            decoder: DecoderConfig {
+                transformer: transformer(6, 8, 2048, 0.1),
+                vocab: 12,
+            },
+        }),
+        training: TrainingConfig {
+            batch_size: 10,
+            learning_rate: 1e-5,
+            learning_rate_schedule: LearningRateSchedule::Constant,
+            adam_epsilon: 1e-8,
+            gradient_clip: None,
+            val_every: 20_000,
+            val_samples: 10_010,
+            // Greedy decoding is causal and labels have at most 7 tokens, so 8 steps give the
+            // same exact-match accuracy as the reference's 30.
+            val_max_length: 8,
+            max_samples: 6_000_000,
+            done_at_density: DIGIT_CIRCLE_MIN_DENSITY,
+            schedule: ScheduleConfig::LinearThresholdAdaptive(
+                LinearThresholdAdaptiveConfig::default(),
+            ),
+            log_every: 1_000,
+        },
+    }
+}
+
+/// The 2-core CPU recipe (see docs/reproduction.md for how it was chosen).
+pub fn digit_circle_cpu(seed: i64) -> RunConfig {
+    let mut c = digit_circle_paper(seed);
+    c.preset = "cpu".into();
+    let ModelConfig::Image(m) = &mut c.model;
+    m.motif.hidden = 32;
+    m.motif.residual_units = 1;
+    m.motif.patch = 4;
+    m.collapse.channels = 64;
+    m.collapse.pool_first = true;
+    m.encoder.row_lstm = false;
+    m.encoder.positions = Positions::Polar;
+    let pre_ln = |layers| TransformerConfig {
+        norm_first: true,
+        ..transformer(layers, 4, 256, 0.0)
+    };
+    m.encoder.transformer = pre_ln(2);
+    m.decoder.transformer = pre_ln(2);
+    let t = &mut c.training;
+    t.batch_size = 32;
+    t.learning_rate = 1e-3;
+    t.learning_rate_schedule = LearningRateSchedule::Warmup {
+        warmup_samples: 10_000,
+    };
+    t.val_every = 10_000;
+    t.val_samples = 500;
+    t.max_samples = 3_000_000;
+    t.done_at_density = 1.0e-4;
+    t.schedule = ScheduleConfig::LinearThresholdAdaptive(LinearThresholdAdaptiveConfig {
+        threshold_decrease_per_sample: 1e-6,
+        ..LinearThresholdAdaptiveConfig::default()
+    });
+    c
+}
+
+/// A model small enough for unit tests (seconds per step on CI).
+pub fn digit_circle_tiny(seed: i64) -> RunConfig {
+    let mut c = digit_circle_paper(seed);
+    c.preset = "tiny".into();
+    let ModelConfig::Image(m) = &mut c.model;
+    m.motif.hidden = 4;
+    m.motif.residual_units = 1;
+    m.collapse.channels = 16;
+    m.encoder.transformer = transformer(1, 2, 32, 0.1);
+    m.decoder.transformer = transformer(1, 2, 32, 0.1);
+    let t = &mut c.training;
+    t.batch_size = 4;
+    t.learning_rate = 1e-3;
+    t.val_every = 16;
+    t.val_samples = 8;
+    t.max_samples = 64;
+    t.log_every = 8;
+    t.schedule = ScheduleConfig::LinearThresholdAdaptive(LinearThresholdAdaptiveConfig {
+        initial_threshold: 0.0,
+        ..LinearThresholdAdaptiveConfig::default()
+    });
+    c
+}
