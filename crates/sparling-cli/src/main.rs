@@ -29,6 +29,11 @@ enum Command {
     Generate(commands::generate::GenerateArgs),
     /// Train a model into a run directory (or continue one with --resume).
     Train(commands::train::TrainArgs),
+    /// Motif errors (FPE, FNE, CE) and end-to-end errors of a trained run at a density.
+    Eval(commands::eval::EvalArgs),
+    /// Draw the active motif pixels of a trained model on images, and the channel-to-digit
+    /// confusion matrix.
+    Motifs(commands::motifs::MotifsArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +42,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => commands::generate::run(&args),
         Command::Train(args) => commands::train::run(&args),
+        Command::Eval(args) => commands::eval::run(&args),
+        Command::Motifs(args) => commands::motifs::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -53,6 +53,64 @@ pub fn write_png(image: &BinaryImage, path: &Path) -> Result<(), DataError> {
 /// or below it when there is no room.
 #[must_use]
 pub fn render_overlay(image: &BinaryImage, motifs: &[PlacedDigit], scale: u32) -> RgbImage {
+    overlay_with_ink(image, motifs, scale, INK)
+}
+
+/// Ink of the image under motif activations: light, so the activations stand out.
+const FAINT_INK: [u8; 3] = [200, 200, 200];
+
+/// A motif activation to draw: `channel` fired at `(row, col)` of the image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActivePixel {
+    /// Motif channel.
+    pub channel: usize,
+    /// Row in image pixels.
+    pub row: usize,
+    /// Column in image pixels.
+    pub col: usize,
+}
+
+/// The ground-truth overlay of [`render_overlay`] (image ink faint) with every active motif
+/// pixel drawn as a square in the colour of the digit its channel stands for
+/// (`channel_digits[channel]`, e.g. from the Hungarian assignment), or black for a channel
+/// that stands for no digit. A model whose channels each found one digit shows squares in the
+/// colour of the box they sit in.
+#[must_use]
+pub fn render_activations(
+    image: &BinaryImage,
+    motifs: &[PlacedDigit],
+    active: &[ActivePixel],
+    channel_digits: &[Option<u8>],
+    scale: u32,
+) -> RgbImage {
+    let scale = scale.max(1);
+    let mut canvas = overlay_with_ink(image, motifs, scale, FAINT_INK);
+    let margin = 8 * scale;
+    let inset = u32::from(scale >= 3);
+    for p in active {
+        let colour = channel_digits
+            .get(p.channel)
+            .copied()
+            .flatten()
+            .map_or([0, 0, 0], |d| PALETTE[usize::from(d) % PALETTE.len()]);
+        fill_rect(
+            &mut canvas,
+            margin + p.col as u32 * scale + inset,
+            margin + p.row as u32 * scale + inset,
+            scale - 2 * inset,
+            scale - 2 * inset,
+            colour,
+        );
+    }
+    canvas
+}
+
+fn overlay_with_ink(
+    image: &BinaryImage,
+    motifs: &[PlacedDigit],
+    scale: u32,
+    ink: [u8; 3],
+) -> RgbImage {
     let scale = scale.max(1);
     let margin = 8 * scale;
     let (w, h) = (image.width() as u32, image.height() as u32);
@@ -67,7 +125,7 @@ pub fn render_overlay(image: &BinaryImage, motifs: &[PlacedDigit], scale: u32) -
                     margin + y * scale,
                     scale,
                     scale,
-                    INK,
+                    ink,
                 );
             }
         }
@@ -181,5 +239,22 @@ mod tests {
         let ov = image::open(&overlay).expect("read back").to_rgb8();
         assert_eq!(ov.dimensions(), (464, 464));
         assert!(write_png(&s.image, &dir.path().join("missing/dir/x.png")).is_err());
+    }
+
+    #[test]
+    fn activations_take_their_channel_colour() {
+        let g = DigitCircle::paper().expect("paper config");
+        let s = g.sample_seed(0);
+        let m = &s.motifs[0];
+        let (row, col) = (m.rows.start + 6, m.cols.start + 2);
+        let active = [
+            ActivePixel { channel: 1, row, col },
+            ActivePixel { channel: 0, row: 0, col: 0 },
+        ];
+        let canvas = render_activations(&s.image, &s.motifs, &active, &[None, Some(m.digit)], 4);
+        let margin = 32;
+        let at = |r: usize, c: usize| canvas.get_pixel(margin + c as u32 * 4 + 2, margin + r as u32 * 4 + 2).0;
+        assert_eq!(at(row, col), PALETTE[usize::from(m.digit)]);
+        assert_eq!(at(0, 0), [0, 0, 0]);
     }
 }

@@ -292,21 +292,59 @@ impl ConfusionMatrix {
 
     /// The maximum of Σ n[d, π(d)] over one-to-one partial assignments π.
     fn best_assignment(&self) -> u64 {
+        self.hungarian().0
+    }
+
+    /// The class each channel stands for: with `one_to_one`, the Hungarian assignment behind
+    /// [`Self::ce_hungarian`], otherwise each channel's most frequent class (behind
+    /// [`Self::ce_many_to_one`]). `None` for a channel that matched no motif.
+    #[must_use]
+    pub fn channel_classes(&self, one_to_one: bool) -> Vec<Option<usize>> {
+        if one_to_one {
+            return self.hungarian().1;
+        }
+        (0..self.num_channels)
+            .map(|c| {
+                (0..self.num_classes)
+                    .filter(|&d| self.counts[self.index(d, c)] > 0)
+                    .max_by_key(|&d| (self.counts[self.index(d, c)], std::cmp::Reverse(d)))
+            })
+            .collect()
+    }
+
+    /// Best one-to-one total and, per channel, its class (channels with a zero count get none).
+    fn hungarian(&self) -> (u64, Vec<Option<usize>>) {
         let (rows, cols) = (self.num_classes, self.num_channels);
+        let mut classes = vec![None; cols];
         if rows == 0 || cols == 0 {
-            return 0;
+            return (0, classes);
         }
         // kuhn_munkres needs rows <= columns; transpose otherwise. Counts are far below
         // i64::MAX / (rows * cols) in any realistic evaluation, so i64 weights cannot overflow.
         let weight = |d: usize, c: usize| {
             i64::try_from(self.counts[self.index(d, c)]).unwrap_or(i64::MAX / 1024)
         };
-        let (total, _) = if rows <= cols {
-            kuhn_munkres(&Matrix::from_fn(rows, cols, |(d, c)| weight(d, c)))
+        let total = if rows <= cols {
+            let (total, columns) =
+                kuhn_munkres(&Matrix::from_fn(rows, cols, |(d, c)| weight(d, c)));
+            for (d, c) in columns.into_iter().enumerate() {
+                classes[c] = Some(d);
+            }
+            total
         } else {
-            kuhn_munkres(&Matrix::from_fn(cols, rows, |(c, d)| weight(d, c)))
+            let (total, assigned) =
+                kuhn_munkres(&Matrix::from_fn(cols, rows, |(c, d)| weight(d, c)));
+            for (c, d) in assigned.into_iter().enumerate() {
+                classes[c] = Some(d);
+            }
+            total
         };
-        u64::try_from(total).unwrap_or(0)
+        for (c, class) in classes.iter_mut().enumerate() {
+            if class.is_some_and(|d| self.counts[self.index(d, c)] == 0) {
+                *class = None;
+            }
+        }
+        (u64::try_from(total).unwrap_or(0), classes)
     }
 }
 
@@ -448,6 +486,24 @@ mod tests {
         .expect("valid");
         assert_eq!(m.ce_hungarian(), 1.0 - 2.0 / 3.0);
         assert_eq!(m.ce_many_to_one(), 0.0);
+    }
+
+    #[test]
+    fn channel_classes_follow_the_assignment() {
+        let mut m = ConfusionMatrix::new(3, 4);
+        m.add(&image(
+            &[(0, Some(2)), (1, Some(0)), (2, Some(1)), (0, Some(0)), (0, Some(2))],
+            &[0, 0, 0, 5],
+        ))
+        .expect("valid");
+        // Channel 3 only fired falsely: no class.
+        assert_eq!(m.channel_classes(true), vec![Some(1), Some(2), Some(0), None]);
+        // Channel 0 saw classes 1 and 0 once each: the tie goes to the lower class.
+        assert_eq!(m.channel_classes(false), vec![Some(0), Some(2), Some(0), None]);
+        let mut tall = ConfusionMatrix::new(3, 1);
+        tall.add(&image(&[(0, Some(0)), (1, Some(0)), (1, Some(0))], &[0]))
+            .expect("valid");
+        assert_eq!(tall.channel_classes(true), vec![Some(1)]);
     }
 
     #[test]

@@ -93,4 +93,12 @@ pub enum MetricsError {
     /// A bootstrap setting out of range.
     #[error("invalid bootstrap setting: {0}")]
     InvalidBootstrap(String),
+    /// A plot could not be drawn or written.
+    #[error("cannot write the plot {path}: {message}")]
+    Plot {
+        /// The output file.
+        path: std::path::PathBuf,
+        /// What the drawing backend reported.
+        message: String,
+    },
 }

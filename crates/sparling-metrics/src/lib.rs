@@ -24,11 +24,13 @@ pub mod bootstrap;
 pub mod confusion;
 pub mod error;
 pub mod motif;
+pub mod plot;
 pub mod sequence;
 
 pub use bootstrap::{BootstrapConfig, ConfidenceInterval, bootstrap_mean_ci};
 pub use confusion::{ConfusionMatrix, MotifErrors};
 pub use error::MetricsError;
+pub use plot::{Curves, confusion_svg, training_curves_svg};
 pub use motif::{
     Activation, Categorized, Footprint, MotifMap, SiteOutcome, SparseMotifMap, TrueMotif,
     categorize, categorize_sparse,

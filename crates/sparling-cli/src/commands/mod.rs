@@ -5,7 +5,10 @@
 
 use std::fmt;
 
+pub mod eval;
 pub mod generate;
+pub mod motifs;
+pub mod run_dir;
 pub mod train;
 
 /// An invalid argument value that clap could not catch by itself.

@@ -1,0 +1,81 @@
+//! What `eval` and `motifs` share: opening a finished (or running) run directory, choosing the
+//! checkpoint by density and the backend.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use sparling_models::checkpoint::RunDir;
+use sparling_models::device::Backend;
+use sparling_models::evaluation::{SelectedCheckpoint, select_checkpoint};
+use sparling_models::{ModelError, RunConfig};
+
+use super::usage;
+
+/// Flags naming a model inside a run directory.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// Run directory written by `sparling train`.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Evaluate the last model trained at this density (within 1 %); default: the lowest
+    /// density the run trained at.
+    #[arg(long)]
+    pub density: Option<f64>,
+    /// Compute backend: `flex` (CPU, default), `tch` or `cuda` (need the cargo features).
+    #[arg(long, default_value = "flex")]
+    pub backend: String,
+}
+
+/// A run's configuration, the selected checkpoint and the device.
+pub struct OpenedRun {
+    /// The run directory.
+    pub dir: RunDir,
+    /// Its configuration.
+    pub config: RunConfig,
+    /// The checkpoint chosen by `--density`.
+    pub checkpoint: SelectedCheckpoint,
+    /// The device to run on.
+    pub device: burn::prelude::Device,
+}
+
+/// Open the run named by `args`. A missing run, a run without checkpoints or an unknown
+/// density are usage errors (exit code 2).
+///
+/// # Errors
+/// Usage errors, or unreadable files.
+pub fn open(args: &ModelArgs) -> anyhow::Result<OpenedRun> {
+    let dir = RunDir::new(&args.run);
+    let config = match dir.read_config() {
+        Ok(Some(c)) => c,
+        Ok(None) => return usage(missing_run(&args.run)),
+        Err(e) => return usage(e.to_string()),
+    };
+    let checkpoint = match select_checkpoint(&dir, args.density) {
+        Ok(c) => c,
+        Err(e @ (ModelError::NoCheckpoint(_) | ModelError::InvalidConfig { .. })) => {
+            return usage(e.to_string());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let backend: Backend = match args.backend.parse() {
+        Ok(b) => b,
+        Err(e) => return usage(e),
+    };
+    let device = match backend.device() {
+        Ok(d) => d,
+        Err(e) => return usage(e.to_string()),
+    };
+    Ok(OpenedRun {
+        dir,
+        config,
+        checkpoint,
+        device,
+    })
+}
+
+fn missing_run(path: &Path) -> String {
+    format!(
+        "--run {}: not a run directory (no config.toml); create one with `sparling train`",
+        path.display()
+    )
+}
