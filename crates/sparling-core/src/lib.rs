@@ -28,6 +28,8 @@
 //! # Ok::<(), sparling_core::CoreError>(())
 //! ```
 
+use burn::module::Module;
+
 mod batch_norm;
 mod error;
 pub mod schedule;
@@ -42,6 +44,18 @@ pub use schedule::{
 };
 pub use sparsity::{AccumulatorState, SparsityLayer, SparsityLayerConfig, ThresholdScope};
 pub use threshold::KthMethod;
+
+/// Fold pending running-state updates into `module` (and every clone sharing its state) so that
+/// a record taken next holds the latest values.
+///
+/// burn's `RunningState` (BatchNorm statistics, and this crate's thresholds) keeps the last update
+/// made on each thread pending until it is next read with synchronisation, and
+/// `Module::into_record` / `save_file` read the value *without* folding them in: a layer saved
+/// straight after a training step would store statistics one step old. `Module::valid` folds the
+/// pending updates into the shared state; this calls it and drops the copy.
+pub fn sync_running_states<M: Module>(module: &M) {
+    let _ = module.valid();
+}
 
 /// Check that a density lies in `(0, 1]`.
 ///

@@ -168,7 +168,8 @@ impl RunDir {
                 });
             }
         }
-        fs::create_dir_all(self.checkpoints()).map_err(|e| ModelError::io(self.checkpoints(), e))?;
+        fs::create_dir_all(self.checkpoints())
+            .map_err(|e| ModelError::io(self.checkpoints(), e))?;
         write_atomic(&self.config_path(), config.to_toml()?.as_bytes())
     }
 
@@ -317,7 +318,9 @@ pub fn load_model(
     let path = checkpoint_dir.join("model.bpk");
     let model = config.model.init(device)?;
     let record = ModuleRecord::load(&path).map_err(|e| record_error(&path, e))?;
-    model.try_load_record(record).map_err(|e| record_error(&path, e))
+    model
+        .try_load_record(record)
+        .map_err(|e| record_error(&path, e))
 }
 
 /// Load the optimizer state of a checkpoint.
@@ -341,6 +344,8 @@ pub fn load_state(checkpoint_dir: &Path) -> Result<TrainerState, ModelError> {
 }
 
 fn save_model(model: &SparlingModel, path: &Path) -> Result<(), ModelError> {
+    // Otherwise the record holds BatchNorm statistics one training step old.
+    sparling_core::sync_running_states(model);
     model
         .clone()
         .into_record()

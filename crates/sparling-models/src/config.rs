@@ -135,6 +135,18 @@ pub enum LearningRateSchedule {
     },
 }
 
+/// One stage of a training-data curriculum: until `until_samples` training samples have been
+/// seen, examples hold at most `max_motifs` motifs (digits per image or per clip). Labels stay
+/// the only supervision; only the training distribution changes, validation and test never do.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurriculumStage {
+    /// The stage lasts until this many training samples have been seen.
+    pub until_samples: u64,
+    /// Most motifs per example during the stage.
+    pub max_motifs: usize,
+}
+
 /// Training loop settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,6 +177,9 @@ pub struct TrainingConfig {
     pub schedule: ScheduleConfig,
     /// Log a line every this many samples.
     pub log_every: u64,
+    /// Easier training data first (none in the paper).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub curriculum: Vec<CurriculumStage>,
 }
 
 /// The data domain of a run.
@@ -176,6 +191,33 @@ pub enum DomainConfig {
 }
 
 impl DomainConfig {
+    /// The same domain with at most `max_motifs` motifs per example.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidConfig`] if the domain cannot hold that few or that many.
+    pub fn with_max_motifs(&self, max_motifs: usize) -> Result<DomainConfig, ModelError> {
+        match self {
+            DomainConfig::DigitCircle(c) => {
+                if max_motifs < c.min_digits || max_motifs > c.max_digits {
+                    return Err(ModelError::invalid(
+                        "training.curriculum.max_motifs",
+                        max_motifs,
+                        format!(
+                            "must lie between domain.min_digits ({}) and domain.max_digits ({})",
+                            c.min_digits, c.max_digits
+                        ),
+                    ));
+                }
+                Ok(DomainConfig::DigitCircle(
+                    sparling_data::DigitCircleConfig {
+                        max_digits: max_motifs,
+                        ..c.clone()
+                    },
+                ))
+            }
+        }
+    }
+
     /// The domain's CLI name.
     pub fn name(&self) -> &'static str {
         match self {
@@ -244,6 +286,18 @@ impl RunConfig {
         }
         let density = self.model_sparsity().density;
         t.schedule.init(density)?;
+        let mut previous = 0;
+        for stage in &t.curriculum {
+            if stage.until_samples <= previous {
+                return Err(ModelError::invalid(
+                    "training.curriculum.until_samples",
+                    stage.until_samples,
+                    "stages must end at strictly increasing sample counts above 0",
+                ));
+            }
+            previous = stage.until_samples;
+            self.domain.with_max_motifs(stage.max_motifs)?;
+        }
         Ok(())
     }
 
@@ -254,15 +308,18 @@ impl RunConfig {
         }
     }
 
-    /// Parse a TOML document.
+    /// Parse and validate a TOML document.
     ///
     /// # Errors
-    /// A syntax error or unknown field, reported against `origin`.
+    /// A syntax error or unknown field, reported against `origin`, or an invalid value
+    /// ([`Self::validate`]).
     pub fn from_toml(text: &str, origin: &std::path::Path) -> Result<Self, ModelError> {
-        toml::from_str(text).map_err(|e| ModelError::Parse {
+        let config: Self = toml::from_str(text).map_err(|e| ModelError::Parse {
             path: origin.to_path_buf(),
             message: e.to_string(),
-        })
+        })?;
+        config.validate()?;
+        Ok(config)
     }
 
     /// Render as TOML.
@@ -287,20 +344,24 @@ impl ImageModelConfig {
         positive("model.motif.in_channels", m.in_channels)?;
         positive("model.motif.hidden", m.hidden)?;
         positive("model.motif.motifs", m.motifs)?;
-        if m.kernel % 2 == 0 {
-            return Err(ModelError::invalid("model.motif.kernel", m.kernel, "must be odd"));
+        if m.kernel.is_multiple_of(2) {
+            return Err(ModelError::invalid(
+                "model.motif.kernel",
+                m.kernel,
+                "must be odd",
+            ));
         }
         let s = &self.sparsity;
         sparling_core::check_density(s.density)?;
         let d = self.collapse.channels;
-        if d == 0 || d % 2 != 0 {
+        if d == 0 || !d.is_multiple_of(2) {
             return Err(ModelError::invalid(
                 "model.collapse.channels",
                 d,
                 "must be a positive even number (it is the model width)",
             ));
         }
-        if self.encoder.positions != Positions::Rows && d % 4 != 0 {
+        if self.encoder.positions != Positions::Rows && !d.is_multiple_of(4) {
             return Err(ModelError::invalid(
                 "model.collapse.channels",
                 d,
@@ -312,7 +373,7 @@ impl ImageModelConfig {
             ("model.encoder.transformer", &self.encoder.transformer),
             ("model.decoder.transformer", &self.decoder.transformer),
         ] {
-            if t.heads == 0 || d % t.heads != 0 {
+            if t.heads == 0 || !d.is_multiple_of(t.heads) {
                 return Err(ModelError::invalid(
                     format!("{name}.heads"),
                     t.heads,
@@ -355,7 +416,11 @@ fn positive(field: &str, value: usize) -> Result<(), ModelError> {
 
 fn finite_positive(field: &str, value: f64) -> Result<(), ModelError> {
     if !(value.is_finite() && value > 0.0) {
-        return Err(ModelError::invalid(field, value, "must be a finite number > 0"));
+        return Err(ModelError::invalid(
+            field,
+            value,
+            "must be a finite number > 0",
+        ));
     }
     Ok(())
 }

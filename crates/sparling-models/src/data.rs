@@ -49,10 +49,16 @@ impl TensorBatch {
 ///
 /// # Shapes
 /// `logits [batch, L, vocab]`, `targets [batch, L]`, `mask [batch, L]` -> scalar `[1]`
-pub fn masked_cross_entropy(logits: Tensor<3>, targets: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<1> {
+pub fn masked_cross_entropy(
+    logits: Tensor<3>,
+    targets: Tensor<2, Int>,
+    mask: Tensor<2>,
+) -> Tensor<1> {
     let [n, l, _] = logits.dims();
     let log_probs = burn::tensor::activation::log_softmax(logits, 2);
-    let picked = log_probs.gather(2, targets.reshape([n, l, 1])).reshape([n, l]);
+    let picked = log_probs
+        .gather(2, targets.reshape([n, l, 1]))
+        .reshape([n, l]);
     let count = mask.clone().sum();
     -(picked * mask).sum() / count
 }
@@ -69,10 +75,20 @@ mod tests {
             targets: vec![vec![0, 5, 6, 1], vec![0, 7, 1]],
         };
         let t = TensorBatch::new(&batch, &Device::flex());
-        let ints = |x: Tensor<2, Int>| x.into_data().convert::<i64>().try_into_vec::<i64>().expect("ints");
+        let ints = |x: Tensor<2, Int>| {
+            x.into_data()
+                .convert::<i64>()
+                .try_into_vec::<i64>()
+                .expect("ints")
+        };
         assert_eq!(ints(t.decoder_inputs), vec![0, 5, 6, 0, 7, 1]);
         assert_eq!(ints(t.targets), vec![5, 6, 1, 7, 1, 1]);
-        let mask = t.mask.into_data().convert::<f32>().try_into_vec::<f32>().expect("floats");
+        let mask = t
+            .mask
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("floats");
         assert_eq!(mask, vec![1.0, 1.0, 1.0, 1.0, 1.0, 0.0]);
     }
 
@@ -81,7 +97,8 @@ mod tests {
         let device = Device::flex();
         // Uniform logits over 4 tokens: loss ln 4 whatever the targets and mask.
         let logits = Tensor::<3>::zeros([1, 3, 4], &device);
-        let targets = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 2, 3], [1, 3]), &device);
+        let targets =
+            Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 2, 3], [1, 3]), &device);
         let mask = Tensor::<2>::from_floats([[1.0, 1.0, 0.0]], &device);
         let loss: f32 = masked_cross_entropy(logits, targets, mask).into_scalar();
         assert!((loss - 4f32.ln()).abs() < 1e-6);

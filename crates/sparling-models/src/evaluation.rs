@@ -90,12 +90,17 @@ pub fn select_checkpoint(
             .find(|l| same_density(l.density, d))
             .cloned()
             .ok_or_else(|| {
-                let available: Vec<String> =
-                    levels.iter().map(|l| format!("{:.6e}", l.density)).collect();
+                let available: Vec<String> = levels
+                    .iter()
+                    .map(|l| format!("{:.6e}", l.density))
+                    .collect();
                 ModelError::invalid(
                     "--density",
                     d,
-                    format!("no model was trained at it; available: {}", available.join(", ")),
+                    format!(
+                        "no model was trained at it; available: {}",
+                        available.join(", ")
+                    ),
                 )
             }),
     }
@@ -161,8 +166,13 @@ pub fn evaluate(
 ) -> Result<EvalReport, ModelError> {
     let task = config.domain.task()?;
     let model = load_model(config, &selected.dir, device)?.valid();
-    let (confusion, measured_density) =
-        motif_confusion(&model, task.as_ref(), options.motif_samples, options.batch_size, device)?;
+    let (confusion, measured_density) = motif_confusion(
+        &model,
+        task.as_ref(),
+        options.motif_samples,
+        options.batch_size,
+        device,
+    )?;
     let protocol = task.motif_protocol();
     let errors = if protocol.hungarian {
         confusion.errors()
@@ -195,7 +205,12 @@ pub fn evaluate(
         fpe: errors.fpe,
         fne: errors.fne,
         ce: errors.ce,
-        ce_method: if protocol.hungarian { "hungarian" } else { "many-to-one" }.into(),
+        ce_method: if protocol.hungarian {
+            "hungarian"
+        } else {
+            "many-to-one"
+        }
+        .into(),
         test_samples: options.test_samples,
         e2e_exact_error: metric(sequences.exact_match_error())?,
         e2e_edit_error: metric(sequences.edit_distance_error())?,
@@ -238,9 +253,14 @@ pub fn motif_confusion(
 
 /// The confusion counts as rows (true classes then none) of columns (channels then none).
 pub fn confusion_rows(confusion: &ConfusionMatrix) -> Vec<Vec<u64>> {
-    let classes: Vec<Option<usize>> = (0..confusion.num_classes()).map(Some).chain([None]).collect();
-    let channels: Vec<Option<usize>> =
-        (0..confusion.num_channels()).map(Some).chain([None]).collect();
+    let classes: Vec<Option<usize>> = (0..confusion.num_classes())
+        .map(Some)
+        .chain([None])
+        .collect();
+    let channels: Vec<Option<usize>> = (0..confusion.num_channels())
+        .map(Some)
+        .chain([None])
+        .collect();
     classes
         .iter()
         .map(|t| channels.iter().map(|c| confusion.get(*t, *c)).collect())

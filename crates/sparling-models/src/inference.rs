@@ -56,6 +56,9 @@ pub fn greedy_decode(
         .collect())
 }
 
+/// A predicted token sequence and its reference, both without `<s>`/`</s>`.
+pub type Prediction = (Vec<u32>, Vec<u32>);
+
 /// Predictions and references for `count` examples of `split`, decoded in batches of
 /// `batch_size`. References are stripped of `<s>`/`</s>` like the predictions.
 ///
@@ -69,7 +72,7 @@ pub fn predict(
     batch_size: usize,
     max_length: usize,
     device: &Device,
-) -> Result<Vec<(Vec<u32>, Vec<u32>)>, ModelError> {
+) -> Result<Vec<Prediction>, ModelError> {
     let mut out = Vec::with_capacity(count);
     let mut start = 0;
     while start < count {
@@ -87,7 +90,7 @@ pub fn predict(
 }
 
 /// Fraction of exactly matching sequences (the schedule's validation signal).
-pub fn exact_match_accuracy(pairs: &[(Vec<u32>, Vec<u32>)]) -> f64 {
+pub fn exact_match_accuracy(pairs: &[Prediction]) -> f64 {
     if pairs.is_empty() {
         return 0.0;
     }

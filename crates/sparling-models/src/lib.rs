@@ -28,4 +28,4 @@ pub mod training;
 pub use config::RunConfig;
 pub use error::ModelError;
 pub use model::SparlingModel;
-pub use training::{TrainOptions, TrainObserver, TrainSummary, train};
+pub use training::{TrainObserver, TrainOptions, TrainSummary, train};

@@ -2,7 +2,9 @@
 //! downstream `ĥ` (collapse, encoder, decoder).
 
 use burn::prelude::*;
-use sparling_core::{SparseLayerWithBatchNorm, SparseLayerWithBatchNormConfig, SparsityLayerConfig};
+use sparling_core::{
+    SparseLayerWithBatchNorm, SparseLayerWithBatchNormConfig, SparsityLayerConfig,
+};
 
 use crate::config::{ImageModelConfig, ModelConfig};
 use crate::error::ModelError;
@@ -79,7 +81,9 @@ impl ImageModel {
     /// # Errors
     /// Shape errors.
     pub fn motif_scores(&self, images: Tensor<4>) -> Result<Tensor<4>, ModelError> {
-        Ok(self.sparsity.forward_without_relu(self.motifs.forward(images))?)
+        Ok(self
+            .sparsity
+            .forward_without_relu(self.motifs.forward(images))?)
     }
 
     /// Encoder memory.
@@ -103,7 +107,11 @@ impl ImageModel {
     ///
     /// # Errors
     /// As [`Self::motif_maps`].
-    pub fn forward(&self, images: Tensor<4>, tokens: Tensor<2, Int>) -> Result<Tensor<3>, ModelError> {
+    pub fn forward(
+        &self,
+        images: Tensor<4>,
+        tokens: Tensor<2, Int>,
+    ) -> Result<Tensor<3>, ModelError> {
         let memory = self.encode(images)?;
         Ok(self.decoder.forward(tokens, memory))
     }
@@ -143,7 +151,11 @@ impl SparlingModel {
     ///
     /// # Errors
     /// NaN/inf reaching the sparsity layer in a training step.
-    pub fn forward(&self, input: Tensor<4>, tokens: Tensor<2, Int>) -> Result<Tensor<3>, ModelError> {
+    pub fn forward(
+        &self,
+        input: Tensor<4>,
+        tokens: Tensor<2, Int>,
+    ) -> Result<Tensor<3>, ModelError> {
         match self {
             SparlingModel::Image(m) => m.forward(input, tokens),
         }

@@ -38,7 +38,12 @@ pub fn digit_circle(name: &str, seed: i64) -> Result<RunConfig, ModelError> {
     Ok(config)
 }
 
-fn transformer(layers: usize, heads: usize, feed_forward: usize, dropout: f64) -> TransformerConfig {
+fn transformer(
+    layers: usize,
+    heads: usize,
+    feed_forward: usize,
+    dropout: f64,
+) -> TransformerConfig {
     TransformerConfig {
         layers,
         heads,
@@ -104,6 +109,7 @@ pub fn digit_circle_paper(seed: i64) -> RunConfig {
                 LinearThresholdAdaptiveConfig::default(),
             ),
             log_every: 1_000,
+            curriculum: Vec::new(),
         },
     }
 }

@@ -130,14 +130,50 @@ fn optimizer(config: &RunConfig) -> ModuleOptimizer {
     let t = &config.training;
     AdamConfig::new()
         .with_epsilon(t.adam_epsilon as f32)
-        .with_grad_clipping(t.gradient_clip.map(|c| GradientClippingConfig::Norm(c as f32)))
+        .with_grad_clipping(
+            t.gradient_clip
+                .map(|c| GradientClippingConfig::Norm(c as f32)),
+        )
         .init()
+}
+
+/// The training data: the task, preceded by the curriculum's easier versions of it.
+struct TrainingData<'t> {
+    /// `(until_samples, task)` per curriculum stage.
+    stages: Vec<(u64, Box<dyn Task>)>,
+    task: &'t dyn Task,
+}
+
+impl<'t> TrainingData<'t> {
+    fn new(config: &RunConfig, task: &'t dyn Task) -> Result<Self, ModelError> {
+        let stages = config
+            .training
+            .curriculum
+            .iter()
+            .map(|s| {
+                Ok((
+                    s.until_samples,
+                    config.domain.with_max_motifs(s.max_motifs)?.task()?,
+                ))
+            })
+            .collect::<Result<_, ModelError>>()?;
+        Ok(Self { stages, task })
+    }
+
+    /// The task batch `start` is drawn from (decided by its first sample, so a batch never mixes
+    /// stages and a resumed run draws the same data).
+    fn at(&self, start: u64) -> &dyn Task {
+        self.stages
+            .iter()
+            .find(|(until, _)| start < *until)
+            .map_or(self.task, |(_, task)| task.as_ref())
+    }
 }
 
 /// Generate training batches ahead of the model on a helper thread.
 fn prefetch<'s>(
     scope: &'s std::thread::Scope<'s, '_>,
-    task: &'s dyn Task,
+    data: &'s TrainingData<'s>,
     split: Split,
     start: u64,
     batch_size: usize,
@@ -146,7 +182,7 @@ fn prefetch<'s>(
     scope.spawn(move || {
         let mut next = start;
         loop {
-            let batch = task.batch(split, next, batch_size);
+            let batch = data.at(next).batch(split, next, batch_size);
             let failed = batch.is_err();
             if tx.send(batch).is_err() || failed {
                 break;
@@ -174,12 +210,19 @@ pub fn train(
     let task = config.domain.task()?;
     let device = options.device.clone().autodiff();
 
-    let latest = if options.resume { run.latest_checkpoint()? } else { None };
+    let latest = if options.resume {
+        run.latest_checkpoint()?
+    } else {
+        None
+    };
     let (mut model, mut optim, mut state) = match &latest {
         Some(dir) => {
             let state = load_state(dir)?;
             let model = load_model(config, dir, &device)?;
-            model.sparsity().sparsity.restore_accumulator(state.accumulator.clone());
+            model
+                .sparsity()
+                .sparsity
+                .restore_accumulator(state.accumulator.clone());
             let optim = load_optimizer(optimizer(config), dir)?;
             tracing::info!(checkpoint = %dir.display(), samples = state.samples, "resuming");
             (model, optim, state)
@@ -204,7 +247,16 @@ pub fn train(
     };
 
     if state.stopped.is_none() {
-        run_loop(config, options, task.as_ref(), &run, &mut model, &mut optim, &mut state, observer)?;
+        run_loop(
+            config,
+            options,
+            task.as_ref(),
+            &run,
+            &mut model,
+            &mut optim,
+            &mut state,
+            observer,
+        )?;
     }
     let summary = summarize(config, &run, &state)?;
     if state.stopped.is_some() {
@@ -230,9 +282,10 @@ fn run_loop(
     observer.on_start(state.samples, t.max_samples);
     let mut clock = Instant::now();
     let mut last_log = state.samples;
+    let data = TrainingData::new(config, task)?;
 
     std::thread::scope(|scope| -> Result<(), ModelError> {
-        let batches = prefetch(scope, task, split, state.samples, t.batch_size);
+        let batches = prefetch(scope, &data, split, state.samples, t.batch_size);
         loop {
             if options.pause_at.is_some_and(|p| state.samples >= p)
                 || options.stop.load(Ordering::SeqCst)
@@ -321,7 +374,15 @@ fn validate(
 ) -> Result<ValidationRecord, ModelError> {
     let t = &config.training;
     let eval = model.valid();
-    let pairs = predict(&eval, task, Split::Val, t.val_samples, VAL_BATCH, t.val_max_length, device)?;
+    let pairs = predict(
+        &eval,
+        task,
+        Split::Val,
+        t.val_samples,
+        VAL_BATCH,
+        t.val_max_length,
+        device,
+    )?;
     let accuracy = exact_match_accuracy(&pairs);
     let density = model.density();
     let next = state.schedule.update(state.samples, accuracy)?;

@@ -17,10 +17,18 @@ pub struct Collapse2d {
 impl Collapse2d {
     /// `motifs -> channels`, pooled by `pool`; `pool_first` swaps the two (see
     /// [`crate::config::CollapseConfig::pool_first`]).
-    pub fn new(motifs: usize, channels: usize, pool: usize, pool_first: bool, device: &Device) -> Self {
+    pub fn new(
+        motifs: usize,
+        channels: usize,
+        pool: usize,
+        pool_first: bool,
+        device: &Device,
+    ) -> Self {
         Self {
             conv: Conv2dConfig::new([motifs, channels], [1, 1]).init(device),
-            pool: MaxPool2dConfig::new([pool, pool]).with_strides([pool, pool]).init(),
+            pool: MaxPool2dConfig::new([pool, pool])
+                .with_strides([pool, pool])
+                .init(),
             pool_first,
         }
     }

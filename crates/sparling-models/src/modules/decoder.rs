@@ -2,9 +2,11 @@
 //! the token position, a post-LN Transformer decoder with a causal mask over the encoder memory,
 //! and a linear layer to the vocabulary.
 
-use burn::nn::attention::generate_autoregressive_mask;
-use burn::nn::transformer::{TransformerDecoder, TransformerDecoderConfig, TransformerDecoderInput};
 use burn::nn::activation::ActivationConfig;
+use burn::nn::attention::generate_autoregressive_mask;
+use burn::nn::transformer::{
+    TransformerDecoder, TransformerDecoderConfig, TransformerDecoderInput,
+};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
 

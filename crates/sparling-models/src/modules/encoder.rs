@@ -6,8 +6,10 @@
 //! * [`SequenceEncoder`] (`TransformerAudio`, audio): a sinusoidal encoding of the time step,
 //!   then the Transformer encoder.
 
-use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
 use burn::nn::activation::ActivationConfig;
+use burn::nn::transformer::{
+    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
+};
 use burn::nn::{BiLstm, BiLstmConfig, Dropout, DropoutConfig};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -81,7 +81,10 @@ impl MotifModel2d {
     /// height and width must be multiples of `patch`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let x = space_to_depth(x, self.patch);
-        let x = self.units.iter().fold(self.conv_in.forward(x), |x, u| u.forward(x));
+        let x = self
+            .units
+            .iter()
+            .fold(self.conv_in.forward(x), |x, u| u.forward(x));
         depth_to_space(self.conv_out.forward(x), self.patch)
     }
 }
@@ -124,7 +127,10 @@ impl MotifModel1d {
     /// # Shapes
     /// `[batch, in_channels, length] -> [batch, motifs, length]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let x = self.units.iter().fold(self.conv_in.forward(x), |x, u| u.forward(x));
+        let x = self
+            .units
+            .iter()
+            .fold(self.conv_in.forward(x), |x, u| u.forward(x));
         self.conv_out.forward(x)
     }
 }

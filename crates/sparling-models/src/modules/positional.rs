@@ -17,7 +17,13 @@ pub fn sinusoids(length: usize, d_model: usize, device: &Device) -> Tensor<2> {
 
 /// `[h, w, d_model]` encoding of an `h x w` grid (`d_model` divisible by 4 for `Grid` and
 /// `Polar`, checked by the config).
-pub fn grid_positions(h: usize, w: usize, d_model: usize, kind: Positions, device: &Device) -> Tensor<3> {
+pub fn grid_positions(
+    h: usize,
+    w: usize,
+    d_model: usize,
+    kind: Positions,
+    device: &Device,
+) -> Tensor<3> {
     let rows = |d: usize| sinusoids(h, d, device).reshape([h, 1, d]).expand([h, w, d]);
     let columns = |d: usize| sinusoids(w, d, device).reshape([1, w, d]).expand([h, w, d]);
     match kind {
@@ -25,7 +31,14 @@ pub fn grid_positions(h: usize, w: usize, d_model: usize, kind: Positions, devic
         Positions::Grid => Tensor::cat(vec![rows(d_model / 2), columns(d_model / 2)], 2),
         Positions::Polar => {
             let q = d_model / 4;
-            Tensor::cat(vec![rows(q), columns(q), angle_harmonics(h, w, d_model / 2, device)], 2)
+            Tensor::cat(
+                vec![
+                    rows(q),
+                    columns(q),
+                    angle_harmonics(h, w, d_model / 2, device),
+                ],
+                2,
+            )
         }
     }
 }
@@ -59,7 +72,10 @@ mod tests {
             let a = table.clone().slice([1..2, 3..4]).flatten::<1>(0, 2);
             let b = table.slice([3..4, 1..2]).flatten::<1>(0, 2);
             let diff: f32 = (a - b).abs().sum().into_scalar();
-            assert!(diff > 0.1, "{kind:?}: (1,3) and (3,1) encode alike ({diff})");
+            assert!(
+                diff > 0.1,
+                "{kind:?}: (1,3) and (3,1) encode alike ({diff})"
+            );
         }
     }
 
@@ -68,7 +84,11 @@ mod tests {
         let device = Device::default();
         // Cell (0, 2) of a 5x5 grid is straight above the centre: θ = π/2.
         let table = grid_positions(5, 5, 16, Positions::Polar, &device);
-        let v: Vec<f32> = table.slice([0..1, 2..3, 8..10]).into_data().to_vec().unwrap();
+        let v: Vec<f32> = table
+            .slice([0..1, 2..3, 8..10])
+            .into_data()
+            .try_to_vec()
+            .expect("f32 data");
         assert!((v[0] - 1.0).abs() < 1e-6 && v[1].abs() < 1e-6, "{v:?}");
     }
 }

@@ -20,7 +20,12 @@ impl ResidualUnit2d {
     pub fn new(channels: usize, kernel: usize, device: &Device) -> Self {
         let conv = || {
             Conv2dConfig::new([channels, channels], [kernel, kernel])
-                .with_padding(PaddingConfig2d::Explicit(kernel / 2, kernel / 2, kernel / 2, kernel / 2))
+                .with_padding(PaddingConfig2d::Explicit(
+                    kernel / 2,
+                    kernel / 2,
+                    kernel / 2,
+                    kernel / 2,
+                ))
                 .init(device)
         };
         Self {

@@ -1,0 +1,49 @@
+//! `cargo xtask`: project automation (the cargo-xtask convention; see `.cargo/config.toml`).
+//!
+//! * `cargo xtask reproduce digit-circle --preset cpu --seeds 1` trains one run per seed (or
+//!   resumes an unfinished one), evaluates the last model at the lowest density reached, and
+//!   writes `docs/results/<domain>-<preset>.{md,json}` plus a learning-curve SVG, with the
+//!   paper's numbers beside ours.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+mod reproduce;
+
+// Same allocator as the `sparling` binary: burn's CPU backend allocates per op.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Debug, Parser)]
+#[command(about = "SPARLING project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train, evaluate and write a result table next to the paper's numbers.
+    Reproduce(reproduce::ReproduceArgs),
+}
+
+fn main() -> ExitCode {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Reproduce(args) => reproduce::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

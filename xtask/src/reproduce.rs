@@ -1,0 +1,408 @@
+//! `cargo xtask reproduce`: train one run per seed, evaluate it, and write a result table with
+//! the paper's numbers beside ours.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use sparling_metrics::plot::{Curves, training_curves_svg};
+use sparling_metrics::{BootstrapConfig, bootstrap_mean_ci};
+use sparling_models::checkpoint::{RunDir, ValidationRecord, write_atomic};
+use sparling_models::device::Backend;
+use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate, select_checkpoint};
+use sparling_models::training::TrainObserver;
+use sparling_models::{RunConfig, TrainOptions, TrainSummary, presets};
+
+/// Domains with a reproduction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DomainArg {
+    /// DigitCircle (digit_circle.md).
+    DigitCircle,
+}
+
+impl DomainArg {
+    fn name(self) -> &'static str {
+        match self {
+            DomainArg::DigitCircle => "digit-circle",
+        }
+    }
+
+    fn preset(self, preset: &str, seed: i64) -> anyhow::Result<RunConfig> {
+        Ok(match self {
+            DomainArg::DigitCircle => presets::digit_circle(preset, seed)?,
+        })
+    }
+
+    /// The paper's headline numbers (percent) and where they come from.
+    fn paper(self) -> PaperNumbers {
+        match self {
+            DomainArg::DigitCircle => PaperNumbers {
+                source: "paper Table 1 / digit_circle.md §0: `pae-7bb1`, 9 seeds, mean, at \
+                         density 5.02e-5, 10,000 motif-eval images; full-size model, 46 M \
+                         parameters, 1 M+ samples",
+                density: 5.022_621e-5,
+                fpe: 1.48,
+                fne: 0.42,
+                ce: 1.16,
+                e2e_edit: 0.74,
+            },
+        }
+    }
+}
+
+struct PaperNumbers {
+    source: &'static str,
+    density: f64,
+    fpe: f64,
+    fne: f64,
+    ce: f64,
+    e2e_edit: f64,
+}
+
+/// `cargo xtask reproduce`.
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// Domain to reproduce.
+    #[arg(value_enum)]
+    domain: DomainArg,
+    /// Preset (`cpu` on this kind of machine; `paper` on a GPU).
+    #[arg(long, default_value = "cpu")]
+    preset: String,
+    /// Seeds: a list (`1,2,3`) or an inclusive range (`1-9`).
+    #[arg(long, default_value = "1")]
+    seeds: String,
+    /// Where the run directories go (`<runs>/<domain>-<preset>-seed<S>`). An unfinished run is
+    /// resumed, a finished one is only evaluated.
+    #[arg(long, default_value = "runs/reproduce")]
+    runs: PathBuf,
+    /// Where the result table, JSON and plot go.
+    #[arg(long, default_value = "docs/results")]
+    results: PathBuf,
+    /// Motif-eval images and test samples of the evaluation.
+    #[arg(long, default_value_t = 1000)]
+    samples: usize,
+    /// Compute backend: `flex` (CPU, default), `tch` or `cuda` (need the cargo features).
+    #[arg(long, default_value = "flex")]
+    backend: String,
+}
+
+/// One seed's outcome.
+#[derive(Debug, Serialize)]
+struct SeedResult {
+    seed: i64,
+    summary: TrainSummary,
+    eval: EvalReport,
+    history: Vec<ValidationRecord>,
+}
+
+/// What `<domain>-<preset>.json` holds.
+#[derive(Debug, Serialize)]
+struct Results<'a> {
+    domain: &'a str,
+    preset: &'a str,
+    command: String,
+    config: &'a RunConfig,
+    seeds: &'a [SeedResult],
+}
+
+/// Parse `1`, `1,2,5` or `1-9`.
+fn parse_seeds(spec: &str) -> anyhow::Result<Vec<i64>> {
+    let bad = || format!("--seeds {spec}: expected a list like `1,2,3` or a range like `1-9`");
+    if let Some((a, b)) = spec.split_once('-').filter(|(a, _)| !a.is_empty()) {
+        let (a, b): (i64, i64) = (
+            a.trim().parse().with_context(bad)?,
+            b.trim().parse().with_context(bad)?,
+        );
+        if a > b {
+            bail!(bad());
+        }
+        return Ok((a..=b).collect());
+    }
+    let seeds = spec
+        .split(',')
+        .map(|s| s.trim().parse::<i64>())
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(bad)?;
+    if seeds.is_empty() {
+        bail!(bad());
+    }
+    Ok(seeds)
+}
+
+/// Logs validations (xtask runs are long and usually not watched live).
+struct LogValidations;
+
+impl TrainObserver for LogValidations {
+    fn on_validation(&mut self, r: &ValidationRecord) {
+        tracing::info!(
+            "validation at {} samples ({:.0} s): exact match {:.2}%, loss {:.4}, density {:.3e} -> {:.3e}",
+            r.samples,
+            r.seconds,
+            100.0 * r.accuracy,
+            r.loss,
+            r.density,
+            r.next_density
+        );
+    }
+}
+
+/// Run `cargo xtask reproduce`.
+///
+/// # Errors
+/// Bad arguments, training, evaluation or I/O failures.
+pub fn run(args: &ReproduceArgs) -> anyhow::Result<()> {
+    let seeds = parse_seeds(&args.seeds)?;
+    let backend: Backend = args.backend.parse().map_err(anyhow::Error::msg)?;
+    let device = backend.device()?;
+    if args.samples == 0 {
+        bail!("--samples must be at least 1");
+    }
+    let domain = args.domain.name();
+    let mut results = Vec::new();
+    let mut config = None;
+    for &seed in &seeds {
+        let run_config = args.domain.preset(&args.preset, seed)?;
+        let out = args
+            .runs
+            .join(format!("{domain}-{}-seed{seed}", args.preset));
+        let summary = train_or_resume(&run_config, &out, &device)?;
+        let run = RunDir::new(&out);
+        let selected = select_checkpoint(&run, None)?;
+        tracing::info!(seed, density = selected.density, "evaluating");
+        let options = EvalOptions {
+            motif_samples: args.samples,
+            test_samples: args.samples,
+            max_length: run_config.training.val_max_length,
+            batch_size: 50,
+        };
+        let eval = evaluate(&run_config, &selected, &out, &options, &device)?;
+        let history = read_history(&run)?;
+        results.push(SeedResult {
+            seed,
+            summary,
+            eval,
+            history,
+        });
+        config = Some(run_config);
+    }
+    let Some(config) = config else {
+        bail!("no seeds");
+    };
+    write_results(args, &config, &results)
+}
+
+/// Train `config` into `out`, resuming an unfinished run and leaving a finished one alone.
+fn train_or_resume(
+    config: &RunConfig,
+    out: &Path,
+    device: &burn::prelude::Device,
+) -> anyhow::Result<TrainSummary> {
+    let run = RunDir::new(out);
+    let resume = run.read_config()?.is_some();
+    if resume {
+        tracing::info!(run = %out.display(), "continuing the existing run");
+    }
+    let options = TrainOptions {
+        out: out.to_path_buf(),
+        resume,
+        device: device.clone(),
+        stop: Arc::new(AtomicBool::new(false)),
+        pause_at: None,
+    };
+    Ok(sparling_models::train(
+        config,
+        &options,
+        &mut LogValidations,
+    )?)
+}
+
+fn read_history(run: &RunDir) -> anyhow::Result<Vec<ValidationRecord>> {
+    let path = run.metrics_path();
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).with_context(|| format!("parsing {}", path.display())))
+        .collect()
+}
+
+fn write_results(
+    args: &ReproduceArgs,
+    config: &RunConfig,
+    results: &[SeedResult],
+) -> anyhow::Result<()> {
+    let domain = args.domain.name();
+    let stem = format!("{domain}-{}", args.preset);
+    std::fs::create_dir_all(&args.results)
+        .with_context(|| format!("creating {}", args.results.display()))?;
+    let command = format!(
+        "cargo xtask reproduce {domain} --preset {} --seeds {} --samples {}",
+        args.preset, args.seeds, args.samples
+    );
+
+    let json = Results {
+        domain,
+        preset: &args.preset,
+        command: command.clone(),
+        config,
+        seeds: results,
+    };
+    write_atomic(
+        &args.results.join(format!("{stem}.json")),
+        serde_json::to_string_pretty(&json)?.as_bytes(),
+    )?;
+
+    let mut svgs = Vec::new();
+    for r in results {
+        let curves = Curves {
+            accuracy: r
+                .history
+                .iter()
+                .map(|v| (v.samples as f64, v.accuracy))
+                .collect(),
+            density: r
+                .history
+                .iter()
+                .map(|v| (v.samples as f64, v.density))
+                .collect(),
+        };
+        let name = format!("{stem}-seed{}-curves.svg", r.seed);
+        let paper = args.domain.paper();
+        training_curves_svg(
+            &curves,
+            &format!("{domain}, preset {}, seed {}", args.preset, r.seed),
+            Some((paper.density, "paper's evaluation density")),
+            &args.results.join(&name),
+        )?;
+        svgs.push(name);
+    }
+
+    let markdown = render_markdown(args, config, results, &command, &svgs)?;
+    write_atomic(
+        &args.results.join(format!("{stem}.md")),
+        markdown.as_bytes(),
+    )?;
+    println!("{markdown}");
+    Ok(())
+}
+
+fn render_markdown(
+    args: &ReproduceArgs,
+    config: &RunConfig,
+    results: &[SeedResult],
+    command: &str,
+    svgs: &[String],
+) -> anyhow::Result<String> {
+    let paper = args.domain.paper();
+    let domain = args.domain.name();
+    let mut md = String::new();
+    writeln!(
+        md,
+        "# {domain}: preset `{}` against the paper\n",
+        args.preset
+    )?;
+    writeln!(
+        md,
+        "Produced by `{command}` (run directories under `{}`).\n",
+        args.runs.display()
+    )?;
+
+    let pct = |f: fn(&EvalReport) -> f64| -> anyhow::Result<String> {
+        let values: Vec<f64> = results.iter().map(|r| 100.0 * f(&r.eval)).collect();
+        if values.len() == 1 {
+            return Ok(format!("{:.2}", values[0]));
+        }
+        let ci = bootstrap_mean_ci(&values, &BootstrapConfig::default())?;
+        Ok(format!("{:.2} [{:.2}, {:.2}]", ci.mean, ci.low, ci.high))
+    };
+    let seeds = results
+        .iter()
+        .map(|r| r.seed.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    writeln!(md, "| metric (%) | ours (seeds {seeds}) | paper |")?;
+    writeln!(md, "|---|---|---|")?;
+    writeln!(md, "| FPE | {} | {:.2} |", pct(|e| e.fpe)?, paper.fpe)?;
+    writeln!(md, "| FNE | {} | {:.2} |", pct(|e| e.fne)?, paper.fne)?;
+    writeln!(
+        md,
+        "| CE ({}) | {} | {:.2} |",
+        results[0].eval.ce_method,
+        pct(|e| e.ce)?,
+        paper.ce
+    )?;
+    writeln!(
+        md,
+        "| E2EE, edit distance | {} | {:.2} |",
+        pct(|e| e.e2e_edit_error)?,
+        paper.e2e_edit
+    )?;
+    writeln!(
+        md,
+        "| E2EE, exact match | {} | – |\n",
+        pct(|e| e.e2e_exact_error)?
+    )?;
+    if results.len() > 1 {
+        writeln!(
+            md,
+            "Brackets: 95% bootstrap interval of the mean over seeds (1000 resamples).\n"
+        )?;
+    }
+    writeln!(md, "Paper: {}.\n", paper.source)?;
+
+    writeln!(md, "## Runs\n")?;
+    writeln!(
+        md,
+        "| seed | evaluated density | measured density | samples | training time | samples/s | stopped | motif-eval images | test samples |"
+    )?;
+    writeln!(md, "|---|---|---|---|---|---|---|---|---|")?;
+    for r in results {
+        let stopped = r
+            .summary
+            .stopped
+            .map_or_else(|| "running".to_string(), |s| format!("{s:?}"));
+        writeln!(
+            md,
+            "| {} | {:.3e} | {:.3e} | {} | {:.1} min | {:.1} | {} | {} | {} |",
+            r.seed,
+            r.eval.density,
+            r.eval.measured_density,
+            r.eval.samples,
+            r.summary.seconds / 60.0,
+            r.summary.samples_per_second,
+            stopped,
+            r.eval.motif_samples,
+            r.eval.test_samples
+        )?;
+    }
+    writeln!(md)?;
+    for svg in svgs {
+        writeln!(
+            md,
+            "![validation accuracy and density against samples]({svg})\n"
+        )?;
+    }
+    writeln!(md, "## Configuration\n")?;
+    writeln!(md, "```toml\n{}```", config.to_toml()?)?;
+    Ok(md)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_seeds;
+
+    #[test]
+    fn seeds_parse_as_lists_and_ranges() {
+        assert_eq!(parse_seeds("1").expect("one"), vec![1]);
+        assert_eq!(parse_seeds("1,3, 5").expect("list"), vec![1, 3, 5]);
+        assert_eq!(parse_seeds("1-4").expect("range"), vec![1, 2, 3, 4]);
+        assert_eq!(parse_seeds("-2").expect("negative"), vec![-2]);
+        assert!(parse_seeds("4-1").is_err());
+        assert!(parse_seeds("a").is_err());
+        assert!(parse_seeds("").is_err());
+    }
+}
