@@ -14,13 +14,25 @@ use crate::error::DataError;
 use crate::numpy_rng::NumpyRandomState;
 use crate::seed::compute_seed;
 
-/// A generator that draws one sample from a numpy-compatible RNG.
+/// A generator that draws one sample of a split from a numpy-compatible RNG.
 pub trait Domain: Sync {
     /// What one draw produces.
     type Sample: Send;
 
-    /// Draws one sample; the whole sample must depend only on `rng`.
-    fn sample(&self, rng: &mut NumpyRandomState) -> Self::Sample;
+    /// Draws one sample of `split`; the whole sample must depend only on `split` and `rng`.
+    ///
+    /// The split is passed because some domains draw from different pools per split (the
+    /// audio domain uses the training speakers for train/val and the held-out speakers for
+    /// test/motif-eval); DigitCircle ignores it. Fallible because a domain built on user data
+    /// can hit a draw it cannot complete (see [`crate::audio::AudioClip`]).
+    ///
+    /// # Errors
+    /// Domain-specific; DigitCircle and its single-digit variant never fail.
+    fn sample_for_split(
+        &self,
+        split: Split,
+        rng: &mut NumpyRandomState,
+    ) -> Result<Self::Sample, DataError>;
 }
 
 /// Which stream of samples to draw from.
@@ -150,10 +162,11 @@ impl<D: Domain> Dataset<D> {
     /// Sample `index` (`dataset[index]` in the reference).
     ///
     /// # Errors
-    /// See [`Split::rng_seed`].
+    /// See [`Split::rng_seed`], and whatever the domain's draw can fail with.
     pub fn get(&self, index: u64) -> Result<D::Sample, DataError> {
         let seed = self.split.rng_seed(index)?;
-        Ok(self.domain.sample(&mut NumpyRandomState::new(seed)))
+        self.domain
+            .sample_for_split(self.split, &mut NumpyRandomState::new(seed))
     }
 
     /// Samples `start .. start + len`, generated in parallel on the rayon pool, in index

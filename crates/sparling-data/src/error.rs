@@ -45,4 +45,189 @@ pub enum DataError {
     /// A split name that is not one of the known splits.
     #[error("unknown split {0:?}; expected one of: train, val, test, motif-eval")]
     UnknownSplit(String),
+    /// The spoken-digit domain: recordings, configuration, sampling, spectrogram or export.
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+}
+
+/// Everything that can go wrong in the spoken-digit (audio) domain. Every variant about a file
+/// or directory names it.
+#[derive(Debug, thiserror::Error)]
+pub enum AudioError {
+    /// No recordings directory was passed and the environment variable is unset.
+    #[error(
+        "no FSDD recordings directory given: pass one explicitly or set {env} to the folder \
+         holding {{digit}}_{{speaker}}_{{take}}.wav (e.g. shared/data/fsdd/recordings)"
+    )]
+    NoRecordingsDir {
+        /// The environment variable that was consulted.
+        env: &'static str,
+    },
+    /// The recordings directory does not exist (or is not a directory).
+    #[error("recordings directory {path} does not exist or is not a directory")]
+    MissingDirectory {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// Listing the recordings directory failed.
+    #[error("could not list recordings directory {path}: {source}")]
+    ReadDir {
+        /// The directory.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// The directory holds no `.wav` files at all.
+    #[error("no .wav recordings in {path}")]
+    NoRecordings {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// A `.wav` file whose name is not `{digit}_{speaker}_{take}.wav`.
+    #[error("{path}: file name does not match {{digit}}_{{speaker}}_{{take}}.wav: {reason}")]
+    BadFileName {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with the name.
+        reason: &'static str,
+    },
+    /// hound could not read the file as a WAV.
+    #[error("could not read WAV {path}: {source}")]
+    UnreadableWav {
+        /// The file.
+        path: PathBuf,
+        /// Underlying error.
+        source: hound::Error,
+    },
+    /// A recording at another sample rate (the domain does not resample).
+    #[error("{path}: sample rate is {found} Hz, expected {expected} Hz")]
+    WrongSampleRate {
+        /// The file.
+        path: PathBuf,
+        /// Its sample rate.
+        found: u32,
+        /// The domain's sample rate.
+        expected: u32,
+    },
+    /// A recording with more than one channel.
+    #[error("{path}: {channels} channels, expected mono")]
+    NotMono {
+        /// The file.
+        path: PathBuf,
+        /// Its channel count.
+        channels: u16,
+    },
+    /// A recording in a sample format other than integer PCM (1–32 bits) or 32-bit float.
+    #[error("{path}: unsupported sample format ({bits}-bit {format})")]
+    UnsupportedFormat {
+        /// The file.
+        path: PathBuf,
+        /// Bits per sample.
+        bits: u16,
+        /// `int` or `float`.
+        format: &'static str,
+    },
+    /// A recording without samples (it could not be a motif).
+    #[error("{path}: the recording is empty")]
+    EmptyRecording {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A configured speaker without any recording in the directory.
+    #[error(
+        "{role} speaker {speaker:?} has no recordings in {dir}; speakers found there: {available}"
+    )]
+    UnknownSpeaker {
+        /// The speaker.
+        speaker: String,
+        /// `train` or `test`.
+        role: &'static str,
+        /// The recordings directory.
+        dir: PathBuf,
+        /// The speakers that do have recordings, comma-separated.
+        available: String,
+    },
+    /// A configured speaker with no recording of some digit.
+    #[error("{role} speaker {speaker:?} has no recording of digit {digit} in {dir}")]
+    MissingDigit {
+        /// The speaker.
+        speaker: String,
+        /// `train` or `test`.
+        role: &'static str,
+        /// The digit without recordings.
+        digit: u8,
+        /// The recordings directory.
+        dir: PathBuf,
+    },
+    /// An empty speaker list.
+    #[error("the {role} speaker list is empty")]
+    NoSpeakers {
+        /// `train` or `test`.
+        role: &'static str,
+    },
+    /// A speaker listed twice in one list.
+    #[error("speaker {speaker:?} is listed twice among the {role} speakers")]
+    DuplicateSpeaker {
+        /// The speaker.
+        speaker: String,
+        /// `train` or `test`.
+        role: &'static str,
+    },
+    /// A speaker in both the train and the test list.
+    #[error("speaker {speaker:?} is both a train and a test speaker; the lists must not overlap")]
+    SpeakerOverlap {
+        /// The speaker.
+        speaker: String,
+    },
+    /// A numeric parameter outside its allowed range.
+    #[error("invalid audio parameter {name} = {value}: {reason}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// Its value, printed.
+        value: String,
+        /// What is allowed.
+        reason: &'static str,
+    },
+    /// The drawn digits cannot be placed without overlap (the reference would loop forever).
+    #[error(
+        "could not place {count} digits of {total_len} samples in total into a clip of \
+         {clip_len} samples after {attempts} attempts"
+    )]
+    PlacementFailed {
+        /// Number of digits.
+        count: usize,
+        /// Sum of their lengths in samples.
+        total_len: usize,
+        /// Clip length in samples.
+        clip_len: usize,
+        /// Rejection-sampling attempts made.
+        attempts: u64,
+    },
+    /// A signal too short for the centred, reflect-padded STFT.
+    #[error("signal of {len} samples is too short for the spectrogram: need more than {min}")]
+    SignalTooShort {
+        /// Samples given.
+        len: usize,
+        /// The reflect padding, which must be shorter than the signal.
+        min: usize,
+    },
+    /// Array dimensions that do not match.
+    #[error("shape mismatch for {what}: expected {expected} values, got {found}")]
+    ShapeMismatch {
+        /// What was being checked.
+        what: &'static str,
+        /// Expected number of values.
+        expected: usize,
+        /// Number given.
+        found: usize,
+    },
+    /// Writing a WAV file failed.
+    #[error("could not write WAV {path}: {source}")]
+    WriteWav {
+        /// Destination file.
+        path: PathBuf,
+        /// Underlying error.
+        source: hound::Error,
+    },
 }

@@ -1,5 +1,6 @@
 //! PNG export for people to look at: the raw binary image, and an upscaled overlay with the
-//! ground-truth boxes and their digits.
+//! ground-truth boxes and their digits. The audio domain's WAV and spectrogram export is in
+//! [`crate::audio::export`].
 
 use std::path::Path;
 
@@ -10,7 +11,7 @@ use crate::digit_circle::{PlacedDigit, digit_stamps};
 use crate::error::DataError;
 
 /// Colour of each digit's box and glyph (matplotlib's `tab10`).
-const PALETTE: [[u8; 3]; 10] = [
+pub(crate) const PALETTE: [[u8; 3]; 10] = [
     [31, 119, 180],
     [255, 127, 14],
     [44, 160, 44],
@@ -23,7 +24,7 @@ const PALETTE: [[u8; 3]; 10] = [
     [23, 190, 207],
 ];
 const INK: [u8; 3] = [30, 30, 30];
-const PAPER: [u8; 3] = [250, 250, 250];
+pub(crate) const PAPER: [u8; 3] = [250, 250, 250];
 
 /// The image at its own resolution, ink (1) black on white (0).
 #[must_use]
@@ -168,7 +169,7 @@ pub fn write_overlay_png(
         })
 }
 
-fn fill_rect(canvas: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, colour: [u8; 3]) {
+pub(crate) fn fill_rect(canvas: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, colour: [u8; 3]) {
     let x_end = (x + w).min(canvas.width());
     let y_end = (y + h).min(canvas.height());
     for yy in y..y_end {
@@ -186,7 +187,7 @@ fn outline_rect(canvas: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, t: u32, c
 }
 
 /// Draws the digit's stamp (ink only) at `scale`, above `top` if it fits, else below `bottom`.
-fn draw_glyph(
+pub(crate) fn draw_glyph(
     canvas: &mut RgbImage,
     digit: u8,
     left: u32,
@@ -248,12 +249,24 @@ mod tests {
         let m = &s.motifs[0];
         let (row, col) = (m.rows.start + 6, m.cols.start + 2);
         let active = [
-            ActivePixel { channel: 1, row, col },
-            ActivePixel { channel: 0, row: 0, col: 0 },
+            ActivePixel {
+                channel: 1,
+                row,
+                col,
+            },
+            ActivePixel {
+                channel: 0,
+                row: 0,
+                col: 0,
+            },
         ];
         let canvas = render_activations(&s.image, &s.motifs, &active, &[None, Some(m.digit)], 4);
         let margin = 32;
-        let at = |r: usize, c: usize| canvas.get_pixel(margin + c as u32 * 4 + 2, margin + r as u32 * 4 + 2).0;
+        let at = |r: usize, c: usize| {
+            canvas
+                .get_pixel(margin + c as u32 * 4 + 2, margin + r as u32 * 4 + 2)
+                .0
+        };
         assert_eq!(at(row, col), PALETTE[usize::from(m.digit)]);
         assert_eq!(at(0, 0), [0, 0, 0]);
     }

@@ -3,6 +3,8 @@
 //! * [`numpy_rng`]: a numpy-compatible (`RandomState`, MT19937) random stream, so generated
 //!   data is **bit-exact** with the authors' Python.
 //! * [`digit_circle`]: the DigitCircle domain and its single-digit variant.
+//! * [`audio`]: the spoken-digit domain (FSDD clips, log-mel spectrograms, digit spans).
+//! * [`scipy_stats`]: scipy's normal CDF / inverse and truncated normal on the numpy stream.
 //! * [`dataset`]: splits (train / val / test / motif-eval) and indexed, parallel, thread-count
 //!   independent batch generation.
 //! * [`vocab`]: decoder vocabularies and padding.
@@ -20,6 +22,7 @@
 //! # Ok::<(), sparling_data::DataError>(())
 //! ```
 
+pub mod audio;
 pub mod bitmap;
 pub mod dataset;
 pub mod digit_circle;
@@ -27,16 +30,21 @@ pub mod error;
 pub mod export;
 mod mt19937;
 pub mod numpy_rng;
+pub mod scipy_stats;
 pub mod seed;
 pub mod vocab;
 
+pub use audio::{
+    AudioClip, AudioClipSample, AudioConfig, AudioSequence, AudioSequenceSample, MelSpectrogram,
+    RecordingIndex, Spectrogram, SpokenDigit,
+};
 pub use bitmap::BinaryImage;
 pub use dataset::{Batches, Dataset, Domain, Split};
 pub use digit_circle::{
     ConfigError, DigitCircle, DigitCircleConfig, DigitCircleDataset, DigitCircleSample,
     PlacedDigit, SingleDigit, SingleDigitConfig, SingleDigitDataset, SingleDigitSample,
 };
-pub use error::DataError;
+pub use error::{AudioError, DataError};
 pub use numpy_rng::NumpyRandomState;
 pub use seed::compute_seed;
 pub use vocab::{PaddedBatch, Vocabulary};

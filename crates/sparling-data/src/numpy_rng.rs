@@ -13,6 +13,9 @@
 //! | `rand(n)` / `rand(h, w)` (row-major)     | [`NumpyRandomState::fill_random_sample`]      |
 //! | `randint(low, high)` (masked rejection)  | [`NumpyRandomState::randint`]                 |
 //! | `choice(n)` (with replacement, no `p`)   | [`NumpyRandomState::choice`]                  |
+//! | `choice(n, size)` (with replacement)     | [`NumpyRandomState::choice_many`]             |
+//! | `choice(a)` for a list `a`               | `a[choice(len(a))]`: numpy draws the index the same way |
+//! | `uniform(size)` (`low=0, high=1`)        | [`NumpyRandomState::fill_random_sample`] (`0 + 1·u` is exact) |
 //! | `shuffle(x)` for a 1-d array             | [`NumpyRandomState::shuffle`]                 |
 //! | `permutation(n)`                         | [`NumpyRandomState::permutation`]             |
 //! | `choice(n, size, replace=False)`, no `p` | [`NumpyRandomState::choice_without_replacement`] |
@@ -21,9 +24,10 @@
 //! only for array seeds); this was checked against numpy 2.4 (`get_state()` of
 //! `RandomState(5489)` starts `5489, 1301868182, …`, and the §1.7 vectors of the DigitCircle spec).
 //!
-//! Other legacy primitives (`choice` with probabilities, `standard_normal` with its cached
-//! second Box–Muller value, truncated normals) belong here too when the LaTeX and audio domains
-//! need them; each must be checked against real numpy output in a test.
+//! scipy's truncated normal on this stream is in [`crate::scipy_stats`]. Other legacy
+//! primitives (`choice` with probabilities, `standard_normal` with its cached second
+//! Box–Muller value) belong here too when a domain needs them; each must be checked against
+//! real numpy output in a test.
 
 use crate::mt19937::Mt19937;
 
@@ -164,6 +168,20 @@ impl NumpyRandomState {
             return Err(EmptyRange { low: 0, high: 0 });
         }
         Ok(self.interval(n as u64 - 1) as usize)
+    }
+
+    /// `choice(n, size)` (with replacement, uniform): numpy draws `randint(0, n, size)`, i.e.
+    /// [`choice`](Self::choice) `size` times in order.
+    ///
+    /// # Errors
+    /// [`EmptyRange`] if `n == 0` (numpy raises `ValueError`), even for `size == 0`.
+    pub fn choice_many(&mut self, n: usize, size: usize) -> Result<Vec<usize>, EmptyRange> {
+        if n == 0 {
+            return Err(EmptyRange { low: 0, high: 0 });
+        }
+        Ok((0..size)
+            .map(|_| self.interval(n as u64 - 1) as usize)
+            .collect())
     }
 
     /// In-place Fisher–Yates shuffle of a 1-d array, in numpy's legacy order: for `i` from
@@ -367,6 +385,24 @@ mod tests {
         let want: Vec<bool> = (0..701).map(|_| t.sample(&mut scalar)).collect();
         assert_eq!(hits, want);
         assert_eq!(bulk.next_u32(), scalar.next_u32());
+    }
+
+    #[test]
+    fn choice_many_matches_numpy() {
+        // numpy 2.4.6: r = RandomState(0); r.choice(10, size=8); r.choice(120000, size=5);
+        // r.randint(2**32).
+        let mut rng = NumpyRandomState::new(0);
+        assert_eq!(rng.choice_many(10, 8), Ok(vec![5, 0, 3, 3, 7, 9, 3, 5]));
+        assert_eq!(
+            rng.choice_many(120_000, 5),
+            Ok(vec![55_026, 112_420, 80_471, 80_966, 48_600])
+        );
+        assert_eq!(rng.randint(0, 1 << 32), Ok(4_138_900_056));
+        // r = RandomState(123); r.choice([7]) draws nothing: r.randint(1000) is then 510.
+        let mut rng = NumpyRandomState::new(123);
+        assert_eq!(rng.choice(1), Ok(0));
+        assert_eq!(rng.randint(0, 1000), Ok(510));
+        assert!(rng.choice_many(0, 3).is_err());
     }
 
     #[test]

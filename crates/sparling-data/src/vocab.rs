@@ -1,8 +1,9 @@
 //! Decoder vocabularies: `<s>`, `</s>`, then the domain's symbols (`latex_decompiler/model.py`
 //! `CFGDecoder`: `tokens = [START, END] + cfg.all_tokens()`).
 //!
-//! DigitCircle uses [`Vocabulary::digit_circle`] (12 tokens). The LaTeX domain will build its
-//! 28-token vocabulary with [`Vocabulary::new`] from its grammar's symbols.
+//! DigitCircle uses [`Vocabulary::digit_circle`] (12 tokens). The LaTeX domain and the audio
+//! domain share the 28-token LaTeX-CFG vocabulary, [`Vocabulary::latex_cfg`] (latex_audio.md
+//! A1/B3: the audio targets use only its digits, ids 3–12).
 
 use std::collections::HashMap;
 
@@ -55,6 +56,34 @@ impl Vocabulary {
             .into_iter()
             .map(str::to_owned)
             .chain((0..10).map(|d: u32| d.to_string()))
+            .collect();
+        let index = tokens
+            .iter()
+            .zip(0u32..)
+            .map(|(name, id)| (name.clone(), id))
+            .collect();
+        Self { tokens, index }
+    }
+
+    /// The LaTeX-CFG decoder vocabulary (28 tokens): `[<s>, </s>] + sorted(token names)`,
+    /// i.e. 0 `<s>`, 1 `</s>`, 2 `+`, 3–12 `0`–`9`, 13 `FRAC(`, 14 `FRAC)`, 15 `FRACMID`,
+    /// 16 `PAREN(`, 17 `PAREN)`, 18 `SUB(`, 19 `SUB)`, 20 `SUP(`, 21 `SUP)`, 22–27 `a b c x y z`.
+    ///
+    /// The audio model decodes over it too (digit `d` is id `d + 3`).
+    #[must_use]
+    pub fn latex_cfg() -> Self {
+        let mut names: Vec<String> = ["+", "FRAC(", "FRAC)", "FRACMID", "PAREN(", "PAREN)"]
+            .into_iter()
+            .chain(["SUB(", "SUB)", "SUP(", "SUP)", "a", "b", "c", "x", "y", "z"])
+            .map(str::to_owned)
+            .chain((0..10).map(|d: u32| d.to_string()))
+            .collect();
+        // Python's sorted() on ASCII names is byte order, which is what sort() does here.
+        names.sort_unstable();
+        let tokens: Vec<String> = [BOS, EOS]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(names)
             .collect();
         let index = tokens
             .iter()
@@ -196,6 +225,20 @@ mod tests {
             v,
             Vocabulary::new((0..10).map(|d| d.to_string())).expect("valid")
         );
+    }
+
+    #[test]
+    fn latex_cfg_vocab_layout() {
+        let v = Vocabulary::latex_cfg();
+        assert_eq!(v.len(), 28);
+        let want = [
+            "<s>", "</s>", "+", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "FRAC(", "FRAC)",
+            "FRACMID", "PAREN(", "PAREN)", "SUB(", "SUB)", "SUP(", "SUP)", "a", "b", "c", "x", "y",
+            "z",
+        ];
+        assert_eq!(v.tokens(), want);
+        assert_eq!(v.id("7"), Some(10));
+        assert_eq!(v.encode(&["4", "0"]).expect("known"), vec![0, 7, 3, 1]);
     }
 
     #[test]

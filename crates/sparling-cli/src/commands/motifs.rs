@@ -56,14 +56,21 @@ pub fn run(args: &MotifsArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating --out {}", args.out.display()))?;
 
-    let (confusion, _) =
-        motif_confusion(&model, task.as_ref(), args.confusion_samples, 50, &opened.device)?;
+    let (confusion, _) = motif_confusion(
+        &model,
+        task.as_ref(),
+        args.confusion_samples,
+        50,
+        &opened.device,
+    )?;
     let channel_digits: Vec<Option<u8>> = confusion
         .channel_classes(true)
         .into_iter()
         .map(|d| d.and_then(|d| u8::try_from(d).ok()))
         .collect();
-    let names: Vec<String> = (0..confusion.num_classes()).map(|d| d.to_string()).collect();
+    let names: Vec<String> = (0..confusion.num_classes())
+        .map(|d| d.to_string())
+        .collect();
     let title = format!(
         "motif-eval, {} images, density {:.3e}: true digit (rows) x channel",
         args.confusion_samples, opened.checkpoint.density
@@ -86,16 +93,28 @@ pub fn run(args: &MotifsArgs) -> anyhow::Result<()> {
                 col: j % w,
             })
             .collect();
-        let picture =
-            render_activations(&sample.image, &sample.motifs, &active, &channel_digits, args.scale);
+        let picture = render_activations(
+            &sample.image,
+            &sample.motifs,
+            &active,
+            &channel_digits,
+            args.scale,
+        );
         let path = args.out.join(format!("motifs-{i:03}.png"));
         picture
             .save(&path)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    println!("channel -> digit (Hungarian): {}", assignment(&channel_digits));
+    println!(
+        "channel -> digit (Hungarian): {}",
+        assignment(&channel_digits)
+    );
     print!("{confusion}");
-    println!("wrote {} pictures and confusion.svg to {}", args.count, args.out.display());
+    println!(
+        "wrote {} pictures and confusion.svg to {}",
+        args.count,
+        args.out.display()
+    );
     Ok(())
 }
 

@@ -205,7 +205,9 @@ impl TrainObserver for Progress {
             .map_or_else(|| "-".to_string(), |a| format!("{:.1}%", 100.0 * a));
         if let Some(bar) = &self.bar {
             bar.set_position(samples);
-            bar.set_message(format!("loss {loss:.4}  val acc {acc}  density {density:.3e}"));
+            bar.set_message(format!(
+                "loss {loss:.4}  val acc {acc}  density {density:.3e}"
+            ));
         } else if samples - self.last_log >= self.log_every {
             self.last_log = samples;
             tracing::info!(

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::config::{Derived, DigitCircleConfig};
 use super::stamps::{Stamp, StampSet, digit_stamps};
 use crate::bitmap::BinaryImage;
-use crate::dataset::Domain;
+use crate::dataset::{Domain, Split};
 use crate::error::DataError;
 use crate::numpy_rng::{NumpyRandomState, UniformThreshold};
 use crate::vocab::Vocabulary;
@@ -174,8 +174,13 @@ impl DigitCircle {
 impl Domain for DigitCircle {
     type Sample = DigitCircleSample;
 
-    fn sample(&self, rng: &mut NumpyRandomState) -> DigitCircleSample {
-        DigitCircle::sample(self, rng)
+    /// The split only chooses the seed; every split draws the same way.
+    fn sample_for_split(
+        &self,
+        _split: Split,
+        rng: &mut NumpyRandomState,
+    ) -> Result<DigitCircleSample, DataError> {
+        Ok(DigitCircle::sample(self, rng))
     }
 }
 

@@ -7,7 +7,7 @@ use super::config::{Derived, SingleDigitConfig};
 use super::generator::{PlacedDigit, flip_noise, set_noise, stamp_image};
 use super::stamps::{StampSet, digit_stamps};
 use crate::bitmap::BinaryImage;
-use crate::dataset::Domain;
+use crate::dataset::{Domain, Split};
 use crate::error::DataError;
 use crate::numpy_rng::{NumpyRandomState, UniformThreshold};
 
@@ -94,7 +94,12 @@ impl SingleDigit {
 impl Domain for SingleDigit {
     type Sample = SingleDigitSample;
 
-    fn sample(&self, rng: &mut NumpyRandomState) -> SingleDigitSample {
-        SingleDigit::sample(self, rng)
+    /// The split only chooses the seed; every split draws the same way.
+    fn sample_for_split(
+        &self,
+        _split: Split,
+        rng: &mut NumpyRandomState,
+    ) -> Result<SingleDigitSample, DataError> {
+        Ok(SingleDigit::sample(self, rng))
     }
 }
