@@ -1,5 +1,4 @@
-//! Named configurations: `paper` (the authors' run, exactly), `cpu` (a recipe that anneals on a
-//! 2-core CPU) and `tiny` (for tests).
+//! DigitCircle presets (digit_circle.md §2-§3).
 
 use sparling_core::{LinearThresholdAdaptiveConfig, ScheduleConfig};
 use sparling_data::DigitCircleConfig;
