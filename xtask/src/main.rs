@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+mod diagnose;
 mod reproduce;
+mod throughput;
 
 // Same allocator as the `sparling` binary: burn's CPU backend allocates per op.
 #[global_allocator]
@@ -27,6 +29,10 @@ struct Cli {
 enum Command {
     /// Train, evaluate and write a result table next to the paper's numbers.
     Reproduce(reproduce::ReproduceArgs),
+    /// Break a model's validation errors down: wrong symbols or wrong order.
+    Diagnose(diagnose::DiagnoseArgs),
+    /// Time training steps of presets and the sparsity layer's share of a step.
+    Throughput(throughput::ThroughputArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +44,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Reproduce(args) => reproduce::run(&args),
+        Command::Diagnose(args) => diagnose::run(&args),
+        Command::Throughput(args) => throughput::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -492,14 +492,26 @@ mod tests {
     fn channel_classes_follow_the_assignment() {
         let mut m = ConfusionMatrix::new(3, 4);
         m.add(&image(
-            &[(0, Some(2)), (1, Some(0)), (2, Some(1)), (0, Some(0)), (0, Some(2))],
+            &[
+                (0, Some(2)),
+                (1, Some(0)),
+                (2, Some(1)),
+                (0, Some(0)),
+                (0, Some(2)),
+            ],
             &[0, 0, 0, 5],
         ))
         .expect("valid");
         // Channel 3 only fired falsely: no class.
-        assert_eq!(m.channel_classes(true), vec![Some(1), Some(2), Some(0), None]);
+        assert_eq!(
+            m.channel_classes(true),
+            vec![Some(1), Some(2), Some(0), None]
+        );
         // Channel 0 saw classes 1 and 0 once each: the tie goes to the lower class.
-        assert_eq!(m.channel_classes(false), vec![Some(0), Some(2), Some(0), None]);
+        assert_eq!(
+            m.channel_classes(false),
+            vec![Some(0), Some(2), Some(0), None]
+        );
         let mut tall = ConfusionMatrix::new(3, 1);
         tall.add(&image(&[(0, Some(0)), (1, Some(0)), (1, Some(0))], &[0]))
             .expect("valid");

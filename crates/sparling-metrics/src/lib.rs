@@ -30,11 +30,11 @@ pub mod sequence;
 pub use bootstrap::{BootstrapConfig, ConfidenceInterval, bootstrap_mean_ci};
 pub use confusion::{ConfusionMatrix, MotifErrors};
 pub use error::MetricsError;
-pub use plot::{Curves, confusion_svg, training_curves_svg};
 pub use motif::{
     Activation, Categorized, Footprint, MotifMap, SiteOutcome, SparseMotifMap, TrueMotif,
     categorize, categorize_sparse,
 };
+pub use plot::{Curves, confusion_svg, training_curves_svg};
 pub use sequence::{
     SequenceErrors, edit_distance_error, exact_match_error, levenshtein, normalized_edit_distance,
 };

@@ -31,7 +31,10 @@ pub fn confusion_svg(
     let (rows, cols) = (matrix.num_classes() + 1, matrix.num_channels() + 1);
     let cell = 44u32;
     let (left, top) = (70u32, 60u32);
-    let size = (left + cell * cols as u32 + 20, top + cell * rows as u32 + 20);
+    let size = (
+        left + cell * cols as u32 + 20,
+        top + cell * rows as u32 + 20,
+    );
     let root = SVGBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let text = |s: &str, x: u32, y: u32, size: u32| {
@@ -56,7 +59,12 @@ pub fn confusion_svg(
             .max()
             .unwrap_or(0)
             .max(1);
-        text(&class_label(r), 10, top + r as u32 * cell + cell / 2 - 6, 13)?;
+        text(
+            &class_label(r),
+            10,
+            top + r as u32 * cell + cell / 2 - 6,
+            13,
+        )?;
         for c in 0..cols {
             let n = matrix.get(truth, (c + 1 < cols).then_some(c));
             let shade = 1.0 - n as f64 / row_max as f64;
@@ -68,7 +76,11 @@ pub fn confusion_svg(
             ))
             .map_err(|e| err(e.to_string()))?;
             if r == 0 {
-                let label = if c + 1 < cols { format!("#{c}") } else { "none".into() };
+                let label = if c + 1 < cols {
+                    format!("#{c}")
+                } else {
+                    "none".into()
+                };
                 text(&label, x + 6, top - 16, 12)?;
             }
             if n > 0 {
@@ -113,14 +125,20 @@ pub fn training_curves_svg(
         .chain(&curves.density)
         .map(|p| p.0)
         .fold(1.0, f64::max);
-    let densities = curves.density.iter().map(|p| p.1).chain(reference_density.map(|r| r.0));
+    let densities = curves
+        .density
+        .iter()
+        .map(|p| p.1)
+        .chain(reference_density.map(|r| r.0));
     let (d_min, d_max) = densities.fold((1.0f64, 1e-12f64), |(lo, hi), d| (lo.min(d), hi.max(d)));
     if d_min <= 0.0 {
         return Err(err("densities must be positive".into()));
     }
     let root = SVGBackend::new(path, (760, 620)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let root = root.titled(title, ("sans-serif", 18)).map_err(|e| err(e.to_string()))?;
+    let root = root
+        .titled(title, ("sans-serif", 18))
+        .map_err(|e| err(e.to_string()))?;
     let (upper, lower) = root.split_vertically(290);
 
     let mut acc = ChartBuilder::on(&upper)
@@ -155,10 +173,13 @@ pub fn training_curves_svg(
         .label("density")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
     if let Some((d, label)) = reference_density {
-        den.draw_series(LineSeries::new([(0.0, d), (x_max, d)], BLACK.stroke_width(1)))
-            .map_err(|e| err(e.to_string()))?
-            .label(label)
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
+        den.draw_series(LineSeries::new(
+            [(0.0, d), (x_max, d)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(|e| err(e.to_string()))?
+        .label(label)
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
     }
     den.configure_series_labels()
         .background_style(WHITE.mix(0.8))
@@ -179,8 +200,14 @@ mod tests {
         let mut m = ConfusionMatrix::new(2, 3);
         m.add(&Categorized {
             sites: vec![
-                SiteOutcome { class: 0, channel: Some(1) },
-                SiteOutcome { class: 1, channel: None },
+                SiteOutcome {
+                    class: 0,
+                    channel: Some(1),
+                },
+                SiteOutcome {
+                    class: 1,
+                    channel: None,
+                },
             ],
             false_positives: vec![0, 0, 4],
         })
@@ -188,7 +215,10 @@ mod tests {
         let path = dir.path().join("confusion.svg");
         confusion_svg(&m, &["zero".into(), "one".into()], "test", &path).expect("svg");
         let svg = std::fs::read_to_string(&path).expect("read");
-        assert!(svg.contains("zero") && svg.contains("#2") && svg.contains("\n4\n"), "{svg}");
+        assert!(
+            svg.contains("zero") && svg.contains("#2") && svg.contains("\n4\n"),
+            "{svg}"
+        );
 
         let curves = Curves {
             accuracy: vec![(0.0, 0.0), (1e4, 0.5), (2e4, 0.9)],
@@ -196,8 +226,15 @@ mod tests {
         };
         let path = dir.path().join("curves.svg");
         training_curves_svg(&curves, "run", Some((5e-5, "paper")), &path).expect("svg");
-        assert!(std::fs::read_to_string(&path).expect("read").contains("paper"));
-        let bad = Curves { density: vec![(0.0, 0.0)], ..Curves::default() };
+        assert!(
+            std::fs::read_to_string(&path)
+                .expect("read")
+                .contains("paper")
+        );
+        let bad = Curves {
+            density: vec![(0.0, 0.0)],
+            ..Curves::default()
+        };
         assert!(matches!(
             training_curves_svg(&bad, "run", None, &path),
             Err(MetricsError::Plot { .. })

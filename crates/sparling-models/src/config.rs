@@ -1,9 +1,11 @@
 //! Run configuration: domain, architecture and training, as plain serde structs so a TOML file
 //! can be written by hand, diffed, and stored as `config.toml` in the run directory.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 use sparling_core::{ScheduleConfig, ThresholdScope};
-use sparling_data::DigitCircleConfig;
+use sparling_data::{AudioConfig, DigitCircleConfig};
 
 use crate::error::ModelError;
 use crate::modules::encoder::TransformerConfig;
@@ -91,6 +93,11 @@ pub struct EncoderConfig {
     /// How grid positions are encoded before the Transformer (the paper: rows only).
     #[serde(default)]
     pub positions: Positions,
+    /// Read the grid as a cyclic sequence of this many angular sectors with a bidirectional
+    /// LSTM ([`crate::modules::angular::AngularScan`]) instead of row-major cells; grid
+    /// positions are then not added (the sequence order carries the angle). `None` in the paper.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub angular_bins: Option<usize>,
     /// The Transformer encoder.
     pub transformer: TransformerConfig,
 }
@@ -117,6 +124,32 @@ pub struct ImageModelConfig {
     pub collapse: CollapseConfig,
     /// Encoder.
     pub encoder: EncoderConfig,
+    /// Decoder.
+    pub decoder: DecoderConfig,
+}
+
+/// Encoder over a pooled 1-D sequence (`TransformerAudio`): sinusoidal positions of the time
+/// step, then the Transformer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceEncoderConfig {
+    /// The Transformer encoder.
+    pub transformer: TransformerConfig,
+}
+
+/// A sequence model (`AudioConvolutionalMotifModel` + `TransformerAudio`, latex_audio.md B3): the
+/// input `[batch, 1, frames, features]` is read as `features` channels over `frames` steps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceModelConfig {
+    /// 1-D motif model `ĝ`; `in_channels` is the number of features per step (64 mel bands).
+    pub motif: MotifConfig,
+    /// Bottleneck.
+    pub sparsity: SparsityConfig,
+    /// Post-sparse collapse (1-D: 1x1 convolution and max-pool along time).
+    pub collapse: CollapseConfig,
+    /// Encoder.
+    pub encoder: SequenceEncoderConfig,
     /// Decoder.
     pub decoder: DecoderConfig,
 }
@@ -182,47 +215,96 @@ pub struct TrainingConfig {
     pub curriculum: Vec<CurriculumStage>,
 }
 
+/// The spoken-digit domain: the clip recipe plus where the recordings are.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AudioDomainConfig {
+    /// Directory holding the FSDD `{digit}_{speaker}_{take}.wav` files, stored as given (a
+    /// relative path is relative to the working directory of the command that reads it). When
+    /// absent, `$SPARLING_FSDD` is read when the task is built, so a `config.toml` without it
+    /// stays portable between machines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recordings: Option<PathBuf>,
+    /// Speakers, clip, noise and spectrogram parameters (defaults: the paper's, with FSDD's
+    /// speakers split 5 / 1).
+    #[serde(default)]
+    pub audio: AudioConfig,
+}
+
 /// The data domain of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum DomainConfig {
     /// DigitCircle.
     DigitCircle(DigitCircleConfig),
+    /// Spoken digits (FSDD clips as log-mel spectrograms; the paper's AudioMNIST-Sequence).
+    Audio(AudioDomainConfig),
 }
 
 impl DomainConfig {
-    /// The same domain with at most `max_motifs` motifs per example.
+    /// The CLI names of all domains.
+    pub const NAMES: [&'static str; 2] = ["digit-circle", "audio"];
+
+    /// Fewest and most motifs (digits) per example, with the names of the two fields.
+    fn motif_count_range(&self) -> ((usize, &'static str), (usize, &'static str)) {
+        match self {
+            DomainConfig::DigitCircle(c) => (
+                (c.min_digits, "domain.min_digits"),
+                (c.max_digits, "domain.max_digits"),
+            ),
+            DomainConfig::Audio(c) => (
+                (c.audio.min_digits, "domain.audio.min_digits"),
+                (c.audio.max_digits, "domain.audio.max_digits"),
+            ),
+        }
+    }
+
+    /// The same domain with at most `max_motifs` motifs (digits per image or per clip) per
+    /// example.
     ///
     /// # Errors
     /// [`ModelError::InvalidConfig`] if the domain cannot hold that few or that many.
     pub fn with_max_motifs(&self, max_motifs: usize) -> Result<DomainConfig, ModelError> {
-        match self {
-            DomainConfig::DigitCircle(c) => {
-                if max_motifs < c.min_digits || max_motifs > c.max_digits {
-                    return Err(ModelError::invalid(
-                        "training.curriculum.max_motifs",
-                        max_motifs,
-                        format!(
-                            "must lie between domain.min_digits ({}) and domain.max_digits ({})",
-                            c.min_digits, c.max_digits
-                        ),
-                    ));
-                }
-                Ok(DomainConfig::DigitCircle(
-                    sparling_data::DigitCircleConfig {
-                        max_digits: max_motifs,
-                        ..c.clone()
-                    },
-                ))
-            }
+        let ((min, min_field), (max, max_field)) = self.motif_count_range();
+        if max_motifs < min || max_motifs > max {
+            return Err(ModelError::invalid(
+                "training.curriculum.max_motifs",
+                max_motifs,
+                format!("must lie between {min_field} ({min}) and {max_field} ({max})"),
+            ));
         }
+        Ok(match self {
+            DomainConfig::DigitCircle(c) => DomainConfig::DigitCircle(DigitCircleConfig {
+                max_digits: max_motifs,
+                ..c.clone()
+            }),
+            DomainConfig::Audio(c) => {
+                let mut c = c.clone();
+                c.audio.max_digits = max_motifs;
+                DomainConfig::Audio(c)
+            }
+        })
     }
 
     /// The domain's CLI name.
     pub fn name(&self) -> &'static str {
         match self {
             DomainConfig::DigitCircle(_) => "digit-circle",
+            DomainConfig::Audio(_) => "audio",
         }
+    }
+
+    /// Check the domain's parameters (not the recordings, which are read by
+    /// [`DomainConfig::task`]).
+    ///
+    /// # Errors
+    /// The domain's own validation error.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        match self {
+            DomainConfig::DigitCircle(c) => c.validate().map_err(sparling_data::DataError::from)?,
+            DomainConfig::Audio(c) => c.audio.validate().map_err(sparling_data::DataError::from)?,
+        }
+        Ok(())
     }
 }
 
@@ -232,6 +314,45 @@ impl DomainConfig {
 pub enum ModelConfig {
     /// A 2-D image model.
     Image(ImageModelConfig),
+    /// A 1-D sequence model (audio).
+    Sequence(SequenceModelConfig),
+}
+
+impl ModelConfig {
+    /// The bottleneck configuration.
+    pub fn sparsity(&self) -> &SparsityConfig {
+        match self {
+            ModelConfig::Image(m) => &m.sparsity,
+            ModelConfig::Sequence(m) => &m.sparsity,
+        }
+    }
+
+    /// The motif model configuration.
+    pub fn motif(&self) -> &MotifConfig {
+        match self {
+            ModelConfig::Image(m) => &m.motif,
+            ModelConfig::Sequence(m) => &m.motif,
+        }
+    }
+
+    /// The architecture's name in `config.toml` (`image` or `sequence`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ModelConfig::Image(_) => "image",
+            ModelConfig::Sequence(_) => "sequence",
+        }
+    }
+
+    /// Check the architecture.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        match self {
+            ModelConfig::Image(m) => m.validate(),
+            ModelConfig::Sequence(m) => m.validate(),
+        }
+    }
 }
 
 /// Everything that defines a run; stored as `config.toml` in the run directory.
@@ -278,12 +399,9 @@ impl RunConfig {
                 "must be in [0, 1)",
             ));
         }
-        match &self.domain {
-            DomainConfig::DigitCircle(c) => c.validate().map_err(sparling_data::DataError::from)?,
-        }
-        match &self.model {
-            ModelConfig::Image(m) => m.validate()?,
-        }
+        self.domain.validate()?;
+        self.model.validate()?;
+        self.check_domain_fits_model()?;
         let density = self.model_sparsity().density;
         t.schedule.init(density)?;
         let mut previous = 0;
@@ -303,8 +421,47 @@ impl RunConfig {
 
     /// The bottleneck configuration of the model.
     pub fn model_sparsity(&self) -> &SparsityConfig {
-        match &self.model {
-            ModelConfig::Image(m) => &m.sparsity,
+        self.model.sparsity()
+    }
+
+    /// The model must be of the domain's kind and accept its inputs.
+    fn check_domain_fits_model(&self) -> Result<(), ModelError> {
+        match (&self.domain, &self.model) {
+            (DomainConfig::DigitCircle(_), ModelConfig::Image(_)) => Ok(()),
+            (DomainConfig::Audio(a), ModelConfig::Sequence(m)) => {
+                let mels = a.audio.n_mels;
+                if m.motif.in_channels != mels {
+                    return Err(ModelError::invalid(
+                        "model.motif.in_channels",
+                        m.motif.in_channels,
+                        format!(
+                            "must equal the number of mel bands, domain.audio.n_mels ({mels}): \
+                             the bands are the channels of the 1-D motif model"
+                        ),
+                    ));
+                }
+                let frames = a.audio.n_frames();
+                if m.collapse.pool > frames {
+                    return Err(ModelError::invalid(
+                        "model.collapse.pool",
+                        m.collapse.pool,
+                        format!("must not exceed the {frames} spectrogram frames of a clip"),
+                    ));
+                }
+                Ok(())
+            }
+            (domain, model) => Err(ModelError::invalid(
+                "model.kind",
+                model.kind(),
+                format!(
+                    "the {} domain needs a `{}` model",
+                    domain.name(),
+                    match domain {
+                        DomainConfig::DigitCircle(_) => "image",
+                        DomainConfig::Audio(_) => "sequence",
+                    }
+                ),
+            )),
         }
     }
 
@@ -340,71 +497,151 @@ impl ImageModelConfig {
     /// # Errors
     /// [`ModelError::InvalidConfig`] naming the first bad field.
     pub fn validate(&self) -> Result<(), ModelError> {
-        let m = &self.motif;
-        positive("model.motif.in_channels", m.in_channels)?;
-        positive("model.motif.hidden", m.hidden)?;
-        positive("model.motif.motifs", m.motifs)?;
-        if m.kernel.is_multiple_of(2) {
-            return Err(ModelError::invalid(
-                "model.motif.kernel",
-                m.kernel,
-                "must be odd",
-            ));
-        }
-        let s = &self.sparsity;
-        sparling_core::check_density(s.density)?;
         let d = self.collapse.channels;
-        if d == 0 || !d.is_multiple_of(2) {
-            return Err(ModelError::invalid(
-                "model.collapse.channels",
-                d,
-                "must be a positive even number (it is the model width)",
-            ));
-        }
-        if self.encoder.positions != Positions::Rows && !d.is_multiple_of(4) {
+        if d > 0 && self.encoder.positions != Positions::Rows && !d.is_multiple_of(4) {
             return Err(ModelError::invalid(
                 "model.collapse.channels",
                 d,
                 "must be a multiple of 4 with `grid` or `polar` positions",
             ));
         }
-        positive("model.collapse.pool", self.collapse.pool)?;
-        for (name, t) in [
-            ("model.encoder.transformer", &self.encoder.transformer),
-            ("model.decoder.transformer", &self.decoder.transformer),
-        ] {
-            if t.heads == 0 || !d.is_multiple_of(t.heads) {
+        if let Some(bins) = self.encoder.angular_bins {
+            if bins < 2 {
                 return Err(ModelError::invalid(
-                    format!("{name}.heads"),
-                    t.heads,
-                    format!("must divide the model width {d}"),
+                    "model.encoder.angular_bins",
+                    bins,
+                    "must be at least 2",
                 ));
             }
-            positive(&format!("{name}.feed_forward"), t.feed_forward)?;
-            if !(0.0..1.0).contains(&t.dropout) {
+            if self.encoder.row_lstm {
                 return Err(ModelError::invalid(
-                    format!("{name}.dropout"),
-                    t.dropout,
-                    "must be in [0, 1)",
+                    "model.encoder.angular_bins",
+                    bins,
+                    "cannot be combined with row_lstm = true (choose one way to read the grid)",
                 ));
             }
         }
-        if self.decoder.transformer.layers == 0 {
-            return Err(ModelError::invalid(
-                "model.decoder.transformer.layers",
-                0,
-                "the decoder needs at least one layer",
-            ));
-        }
-        if self.decoder.vocab < 3 {
-            return Err(ModelError::invalid(
-                "model.decoder.vocab",
-                self.decoder.vocab,
-                "must hold <s>, </s> and at least one symbol",
-            ));
-        }
-        Ok(())
+        validate_parts(
+            &self.motif,
+            &self.sparsity,
+            &self.collapse,
+            &self.encoder.transformer,
+            &self.decoder,
+        )
     }
+}
+
+impl SequenceModelConfig {
+    /// Check the architecture.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if self.motif.patch != 1 {
+            return Err(ModelError::invalid(
+                "model.motif.patch",
+                self.motif.patch,
+                "must be 1: the 1-D motif model has no space-to-depth folding",
+            ));
+        }
+        if self.collapse.pool_first {
+            return Err(ModelError::invalid(
+                "model.collapse.pool_first",
+                true,
+                "must be false for the sequence model (its collapse convolves, then pools)",
+            ));
+        }
+        validate_parts(
+            &self.motif,
+            &self.sparsity,
+            &self.collapse,
+            &self.encoder.transformer,
+            &self.decoder,
+        )
+    }
+}
+
+/// The checks every architecture shares: motif model, bottleneck, collapse, Transformer shapes
+/// and decoder.
+fn validate_parts(
+    m: &MotifConfig,
+    s: &SparsityConfig,
+    collapse: &CollapseConfig,
+    encoder: &TransformerConfig,
+    decoder: &DecoderConfig,
+) -> Result<(), ModelError> {
+    positive("model.motif.in_channels", m.in_channels)?;
+    positive("model.motif.hidden", m.hidden)?;
+    positive("model.motif.motifs", m.motifs)?;
+    positive("model.motif.patch", m.patch)?;
+    if m.kernel.is_multiple_of(2) {
+        return Err(ModelError::invalid(
+            "model.motif.kernel",
+            m.kernel,
+            "must be odd",
+        ));
+    }
+    sparling_core::check_density(s.density)?;
+    if !(s.momentum.is_finite() && (0.0..=1.0).contains(&s.momentum)) {
+        return Err(ModelError::invalid(
+            "model.sparsity.momentum",
+            s.momentum,
+            "must be in [0, 1]",
+        ));
+    }
+    if let Some(motifs) = s.accumulate_motifs
+        && !(motifs.is_finite() && motifs > 0.0)
+    {
+        return Err(ModelError::invalid(
+            "model.sparsity.accumulate_motifs",
+            motifs,
+            "must be a finite number > 0 (or absent to update on every batch)",
+        ));
+    }
+    let d = collapse.channels;
+    if d == 0 || !d.is_multiple_of(2) {
+        return Err(ModelError::invalid(
+            "model.collapse.channels",
+            d,
+            "must be a positive even number (it is the model width)",
+        ));
+    }
+    positive("model.collapse.pool", collapse.pool)?;
+    for (name, t) in [
+        ("model.encoder.transformer", encoder),
+        ("model.decoder.transformer", &decoder.transformer),
+    ] {
+        if t.heads == 0 || !d.is_multiple_of(t.heads) {
+            return Err(ModelError::invalid(
+                format!("{name}.heads"),
+                t.heads,
+                format!("must divide the model width {d}"),
+            ));
+        }
+        positive(&format!("{name}.feed_forward"), t.feed_forward)?;
+        if !(0.0..1.0).contains(&t.dropout) {
+            return Err(ModelError::invalid(
+                format!("{name}.dropout"),
+                t.dropout,
+                "must be in [0, 1)",
+            ));
+        }
+    }
+    if decoder.transformer.layers == 0 {
+        return Err(ModelError::invalid(
+            "model.decoder.transformer.layers",
+            0,
+            "the decoder needs at least one layer",
+        ));
+    }
+    if decoder.vocab < 3 {
+        return Err(ModelError::invalid(
+            "model.decoder.vocab",
+            decoder.vocab,
+            "must hold <s>, </s> and at least one symbol",
+        ));
+    }
+    Ok(())
 }
 
 fn positive(field: &str, value: usize) -> Result<(), ModelError> {

@@ -34,6 +34,34 @@ pub enum ModelError {
         /// Comma-separated list.
         available: String,
     },
+    /// No domain of that name.
+    #[error("unknown domain `{name}`; available: {available}")]
+    UnknownDomain {
+        /// Requested name.
+        name: String,
+        /// Comma-separated list.
+        available: String,
+    },
+    /// The spoken-digit recordings could not be found or loaded.
+    #[error(
+        "{cause}; the audio domain reads the FSDD recordings from `--data DIR`, from \
+         `domain.recordings` in the run configuration, or from ${env}"
+    )]
+    Recordings {
+        /// What went wrong (missing directory, unreadable file, ...). Kept out of
+        /// `Error::source` because the message already includes it.
+        cause: DataError,
+        /// The environment variable consulted when no directory is configured.
+        env: &'static str,
+    },
+    /// A model input of the wrong shape.
+    #[error("model input has shape {found:?}; expected {expected}")]
+    InputShape {
+        /// What the model expects.
+        expected: String,
+        /// What it got.
+        found: Vec<usize>,
+    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

@@ -1,5 +1,10 @@
 //! Evaluation of a trained run: motif errors (FPE, FNE, CE) on the motif-evaluation split and
 //! end-to-end errors on the test split, at a chosen density.
+//!
+//! The task's [`crate::task::MotifProtocol`] decides the details: DigitCircle uses the Hungarian
+//! (one-to-one) confusion error; the audio domain the many-to-one one, with each digit's frame
+//! span as its footprint, and its motif-eval and test splits draw from the held-out speaker
+//! (latex_audio.md B4).
 
 use std::path::{Path, PathBuf};
 

@@ -206,8 +206,9 @@ pub fn train(
 ) -> Result<TrainSummary, ModelError> {
     config.validate()?;
     let run = RunDir::new(&options.out);
-    run.prepare(config, options.resume)?;
+    // Build the task first: missing data must fail before anything is written.
     let task = config.domain.task()?;
+    run.prepare(config, options.resume)?;
     let device = options.device.clone().autodiff();
 
     let latest = if options.resume {

@@ -1,4 +1,5 @@
-//! `sparling generate <domain>`: write samples as PNGs plus `labels.jsonl`, for inspection.
+//! `sparling generate <domain>`: write samples as PNGs (and WAVs for audio) plus
+//! `labels.jsonl`, for inspection.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -7,13 +8,20 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
+use sparling_data::audio::SAMPLE_RATE;
+use sparling_data::audio::export::{write_spectrogram_png, write_wav};
 use sparling_data::export::{write_overlay_png, write_png};
-use sparling_data::{Dataset, DigitCircle, Domain, PlacedDigit, SingleDigit, Split};
+use sparling_data::{
+    AudioClipSample, AudioConfig, Dataset, DigitCircle, Domain, PlacedDigit, SingleDigit, Split,
+};
+use sparling_models::config::AudioDomainConfig;
 
-use super::usage;
+use super::{audio_sequence, usage};
 
-/// Samples generated (and held in memory) at a time.
+/// Images generated (and held in memory) at a time.
 const CHUNK: usize = 256;
+/// Audio clips generated at a time (a clip is 120,000 samples).
+const AUDIO_CHUNK: usize = 32;
 
 /// `sparling generate`.
 #[derive(Debug, Args)]
@@ -29,11 +37,41 @@ enum GenerateDomain {
     DigitCircle(SampleArgs),
     /// The 32x32 single-digit images of the direct motif evaluation.
     SingleDigit(SampleArgs),
+    /// Spoken digits: 15 s clips of 5-10 FSDD recordings plus noise. Files: `{index:05}.wav`
+    /// (the clip, 8 kHz), `{index:05}.png` (its log-mel spectrogram with each digit's frame span
+    /// marked and labelled) and `labels.jsonl`. Train and val use the training speakers, test
+    /// and motif-eval the held-out speaker.
+    Audio(AudioSampleArgs),
 }
 
-/// Which samples to write and where.
+/// Which image samples to write and where.
 #[derive(Debug, Args)]
 pub struct SampleArgs {
+    #[command(flatten)]
+    select: SelectArgs,
+    /// Also write `{index:05}_overlay.png`: the image upscaled with the ground-truth boxes
+    /// outlined and labelled in colour.
+    #[arg(long)]
+    overlay: bool,
+    /// Upscaling factor of the overlay images (1-32).
+    #[arg(long, default_value_t = 4)]
+    scale: u32,
+}
+
+/// Which audio clips to write, where, and from which recordings.
+#[derive(Debug, Args)]
+pub struct AudioSampleArgs {
+    #[command(flatten)]
+    select: SelectArgs,
+    /// Directory of the FSDD recordings (`{digit}_{speaker}_{take}.wav`, e.g.
+    /// shared/data/fsdd/recordings). Default: $SPARLING_FSDD.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+/// The samples to write (any domain).
+#[derive(Debug, Args)]
+pub struct SelectArgs {
     /// Split to draw from: `train` (hashed seed --seed), `val` (seed -1), `test` (seed -2) or
     /// `motif-eval` (unhashed RandomState(index), used for motif errors).
     #[arg(long, value_enum, default_value_t = SplitArg::Test)]
@@ -48,16 +86,10 @@ pub struct SampleArgs {
     /// `--split train`; defaults to 1.
     #[arg(long, allow_negative_numbers = true)]
     seed: Option<i64>,
-    /// Output directory (created if missing). Files: `{index:05}.png`, `labels.jsonl`.
+    /// Output directory (created if missing). Files: `{index:05}.png` per sample (plus
+    /// `{index:05}.wav` for audio) and `labels.jsonl`.
     #[arg(long)]
     out: PathBuf,
-    /// Also write `{index:05}_overlay.png`: the image upscaled with the ground-truth boxes
-    /// outlined and labelled in colour.
-    #[arg(long)]
-    overlay: bool,
-    /// Upscaling factor of the overlay images (1-32).
-    #[arg(long, default_value_t = 4)]
-    scale: u32,
 }
 
 /// The split names accepted on the command line.
@@ -78,7 +110,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     match &args.domain {
         GenerateDomain::DigitCircle(a) => {
             let domain = DigitCircle::paper().context("building the DigitCircle generator")?;
-            write_samples(domain, a, |s| SampleView {
+            write_images(domain, a, |s| SampleView {
                 image: &s.image,
                 label: s.label_string(),
                 digits: s.label.clone(),
@@ -91,7 +123,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         }
         GenerateDomain::SingleDigit(a) => {
             let domain = SingleDigit::paper().context("building the single-digit generator")?;
-            write_samples(domain, a, |s| SampleView {
+            write_images(domain, a, |s| SampleView {
                 image: &s.image,
                 label: s.digit.to_string(),
                 digits: vec![s.digit],
@@ -99,7 +131,78 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
                 circle: None,
             })
         }
+        GenerateDomain::Audio(a) => write_audio(a),
     }
+}
+
+/// The spoken-digit clips: WAV, spectrogram PNG and a label record each.
+fn write_audio(args: &AudioSampleArgs) -> anyhow::Result<()> {
+    let split = resolve_split(&args.select)?;
+    let config = AudioDomainConfig {
+        recordings: args.data.clone(),
+        audio: AudioConfig::default(),
+    };
+    let sequence = audio_sequence(&config)?;
+    let clips = sequence.clip().clone();
+    write_samples(
+        clips,
+        &args.select,
+        split,
+        AUDIO_CHUNK,
+        |out, index, clip: &AudioClipSample| {
+            let audio = format!("{index:05}.wav");
+            write_wav(&clip.audio, SAMPLE_RATE, &out.join(&audio))?;
+            let features = sequence.featurize(clip)?;
+            let spectrogram = format!("{index:05}.png");
+            write_spectrogram_png(
+                &features.spectrogram()?,
+                &clip.motifs,
+                &out.join(&spectrogram),
+            )?;
+            Ok(AudioRecord {
+                label: clip.label_string(),
+                digits: clip.label.clone(),
+                motifs: clip
+                    .motifs
+                    .iter()
+                    .map(|m| SpokenDigitRecord {
+                        digit: m.digit,
+                        speaker: m.speaker.clone(),
+                        file: m.file.clone(),
+                        start: m.start,
+                        len: m.len,
+                        frames: [m.frames.start, m.frames.end],
+                    })
+                    .collect(),
+                audio,
+                spectrogram,
+            })
+        },
+    )
+}
+
+/// The domain-specific part of an audio `labels.jsonl` line.
+#[derive(Serialize)]
+struct AudioRecord {
+    label: String,
+    digits: Vec<u8>,
+    motifs: Vec<SpokenDigitRecord>,
+    /// The WAV file.
+    audio: String,
+    /// The spectrogram PNG.
+    spectrogram: String,
+}
+
+/// A spoken digit: the recording used, where it starts and how long it is (in samples at
+/// 8 kHz), and its half-open `[start, end)` span of spectrogram frames (its motif).
+#[derive(Serialize)]
+struct SpokenDigitRecord {
+    digit: u8,
+    speaker: String,
+    file: String,
+    start: usize,
+    len: usize,
+    frames: [usize; 2],
 }
 
 /// What gets written for one sample, independent of the domain.
@@ -117,18 +220,25 @@ struct Circle {
     center: (usize, usize),
 }
 
-/// One line of `labels.jsonl`.
+/// One line of `labels.jsonl`: where the sample comes from, then what the domain records.
 #[derive(Serialize)]
-struct LabelRecord<'a> {
+struct LabelRecord<T> {
     index: u64,
     split: &'static str,
     dataset_seed: Option<i64>,
     rng_seed: u32,
-    label: &'a str,
-    digits: &'a [u8],
+    #[serde(flatten)]
+    sample: T,
+}
+
+/// The domain-specific part of an image `labels.jsonl` line.
+#[derive(Serialize)]
+struct ImageRecord {
+    label: String,
+    digits: Vec<u8>,
     motifs: Vec<MotifRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    circle: Option<&'a Circle>,
+    circle: Option<Circle>,
     image: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     overlay: Option<String>,
@@ -143,12 +253,42 @@ struct MotifRecord {
     cols: [usize; 2],
 }
 
-fn write_samples<D, F>(domain: D, args: &SampleArgs, view: F) -> anyhow::Result<()>
+/// Image domains: `{index:05}.png` (and the overlay) per sample.
+fn write_images<D, F>(domain: D, args: &SampleArgs, view: F) -> anyhow::Result<()>
 where
     D: Domain,
     F: Fn(&D::Sample) -> SampleView<'_>,
 {
-    let split = resolve_split(args)?;
+    if !(1..=32).contains(&args.scale) {
+        return usage(format!(
+            "invalid value '{}' for '--scale': allowed are 1 to 32",
+            args.scale
+        ));
+    }
+    let split = resolve_split(&args.select)?;
+    write_samples(
+        domain,
+        &args.select,
+        split,
+        CHUNK,
+        |out, index, sample: &D::Sample| write_image(out, view(sample), index, args),
+    )
+}
+
+/// Draws samples `start .. start + count` of `split` in chunks, lets `write` store each one's
+/// files in the output directory and return its label fields, and writes `labels.jsonl`.
+fn write_samples<D, R, F>(
+    domain: D,
+    args: &SelectArgs,
+    split: Split,
+    chunk: usize,
+    mut write: F,
+) -> anyhow::Result<()>
+where
+    D: Domain,
+    R: Serialize,
+    F: FnMut(&Path, u64, &D::Sample) -> anyhow::Result<R>,
+{
     prepare_out_dir(&args.out)?;
     let dataset = Dataset::new(domain, split);
     let labels_path = args.out.join("labels.jsonl");
@@ -159,13 +299,18 @@ where
     let end = args.start + args.count;
     let mut next = args.start;
     while next < end {
-        let len = CHUNK.min(usize::try_from(end - next).unwrap_or(CHUNK));
+        let len = chunk.min(usize::try_from(end - next).unwrap_or(chunk));
         let samples = dataset
             .batch(next, len)
             .with_context(|| format!("generating samples {next}..{}", next + len as u64))?;
         for (index, sample) in (next..).zip(&samples) {
-            let v = view(sample);
-            let record = write_one(&args.out, split, index, &v, args)?;
+            let record = LabelRecord {
+                index,
+                split: split.name(),
+                dataset_seed: split.dataset_seed(),
+                rng_seed: split.rng_seed(index)?,
+                sample: write(&args.out, index, sample)?,
+            };
             serde_json::to_writer(&mut labels, &record)?;
             labels.write_all(b"\n")?;
         }
@@ -184,13 +329,12 @@ where
     Ok(())
 }
 
-fn write_one<'a>(
+fn write_image(
     out: &Path,
-    split: Split,
+    v: SampleView<'_>,
     index: u64,
-    v: &'a SampleView<'a>,
     args: &SampleArgs,
-) -> anyhow::Result<LabelRecord<'a>> {
+) -> anyhow::Result<ImageRecord> {
     let image = format!("{index:05}.png");
     write_png(v.image, &out.join(&image))?;
     let overlay = if args.overlay {
@@ -200,13 +344,9 @@ fn write_one<'a>(
     } else {
         None
     };
-    Ok(LabelRecord {
-        index,
-        split: split.name(),
-        dataset_seed: split.dataset_seed(),
-        rng_seed: split.rng_seed(index)?,
-        label: &v.label,
-        digits: &v.digits,
+    Ok(ImageRecord {
+        label: v.label,
+        digits: v.digits,
         motifs: v
             .motifs
             .iter()
@@ -217,22 +357,16 @@ fn write_one<'a>(
                 cols: [m.cols.start, m.cols.end],
             })
             .collect(),
-        circle: v.circle.as_ref(),
+        circle: v.circle,
         image,
         overlay,
     })
 }
 
 /// Checks the flags that clap cannot check alone and builds the split.
-fn resolve_split(args: &SampleArgs) -> anyhow::Result<Split> {
+fn resolve_split(args: &SelectArgs) -> anyhow::Result<Split> {
     if args.count == 0 {
         return usage("invalid value '0' for '--count': at least 1 sample is needed");
-    }
-    if !(1..=32).contains(&args.scale) {
-        return usage(format!(
-            "invalid value '{}' for '--scale': allowed are 1 to 32",
-            args.scale
-        ));
     }
     let Some(end) = args.start.checked_add(args.count) else {
         return usage(format!(

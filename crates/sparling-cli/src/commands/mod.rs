@@ -5,6 +5,11 @@
 
 use std::fmt;
 
+use sparling_data::AudioSequence;
+use sparling_models::ModelError;
+use sparling_models::config::{AudioDomainConfig, DomainConfig};
+use sparling_models::task::Task;
+
 pub mod eval;
 pub mod generate;
 pub mod motifs;
@@ -26,4 +31,30 @@ impl std::error::Error for UsageError {}
 /// Shorthand for returning a [`UsageError`].
 pub fn usage<T>(message: impl Into<String>) -> anyhow::Result<T> {
     Err(UsageError(message.into()).into())
+}
+
+/// The spoken-digit domain over its recordings; missing or unusable recordings are a usage
+/// error (the message says where the directory comes from and how to set it).
+///
+/// # Errors
+/// Usage errors for the recordings, runtime errors otherwise.
+pub fn audio_sequence(config: &AudioDomainConfig) -> anyhow::Result<AudioSequence> {
+    match config.sequence() {
+        Ok(s) => Ok(s),
+        Err(e @ ModelError::Recordings { .. }) => usage(e.to_string()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The task of a domain, built before anything is written so that missing recordings are
+/// reported as a usage error.
+///
+/// # Errors
+/// As [`audio_sequence`].
+pub fn domain_task(config: &DomainConfig) -> anyhow::Result<Box<dyn Task>> {
+    match config.task() {
+        Ok(t) => Ok(t),
+        Err(e @ ModelError::Recordings { .. }) => usage(e.to_string()),
+        Err(e) => Err(e.into()),
+    }
 }

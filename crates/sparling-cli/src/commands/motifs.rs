@@ -1,34 +1,38 @@
 //! `sparling motifs`: pictures of what each motif channel of a trained model fires on.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use burn::module::Module;
 use burn::prelude::*;
 use clap::Args;
+use sparling_data::audio::export::render_motif_activations;
 use sparling_data::export::{ActivePixel, render_activations};
-use sparling_data::{Dataset, DigitCircle, Split};
+use sparling_data::{Dataset, DigitCircle, DigitCircleConfig, Split};
 use sparling_metrics::confusion_svg;
+use sparling_models::SparlingModel;
 use sparling_models::checkpoint::load_model;
-use sparling_models::config::DomainConfig;
+use sparling_models::config::{AudioDomainConfig, DomainConfig};
 use sparling_models::evaluation::motif_confusion;
 use sparling_models::inference::motif_maps_host;
+use sparling_models::task::Task;
 
 use super::run_dir::{ModelArgs, open};
-use super::usage;
+use super::{audio_sequence, usage};
 
 /// `sparling motifs`.
 #[derive(Debug, Args)]
 pub struct MotifsArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// Number of motif-evaluation images to draw.
+    /// Number of motif-evaluation images (or audio clips) to draw.
     #[arg(long, default_value_t = 8)]
     count: usize,
-    /// Images used to assign each channel to a digit (Hungarian, as CE) and for the matrix.
+    /// Samples used to assign each channel to a digit (as the run's CE does: Hungarian for
+    /// DigitCircle, each channel's majority digit for audio) and for the matrix.
     #[arg(long, default_value_t = 500)]
     confusion_samples: usize,
-    /// Upscaling factor of the PNGs.
+    /// Upscaling factor of the PNGs (image domains; audio pictures have a fixed size).
     #[arg(long, default_value_t = 5)]
     scale: u32,
     /// Output directory (created): `motifs-NNN.png` and `confusion.svg`.
@@ -49,22 +53,15 @@ pub fn run(args: &MotifsArgs) -> anyhow::Result<()> {
         ));
     }
     let opened = open(&args.model)?;
-    let DomainConfig::DigitCircle(domain) = &opened.config.domain;
-    let generator = DigitCircle::new(domain.clone())?;
-    let task = opened.config.domain.task()?;
+    let task = opened.task.as_ref();
     let model = load_model(&opened.config, &opened.checkpoint.dir, &opened.device)?.valid();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating --out {}", args.out.display()))?;
 
-    let (confusion, _) = motif_confusion(
-        &model,
-        task.as_ref(),
-        args.confusion_samples,
-        50,
-        &opened.device,
-    )?;
+    let one_to_one = task.motif_protocol().hungarian;
+    let (confusion, _) = motif_confusion(&model, task, args.confusion_samples, 50, &opened.device)?;
     let channel_digits: Vec<Option<u8>> = confusion
-        .channel_classes(true)
+        .channel_classes(one_to_one)
         .into_iter()
         .map(|d| d.and_then(|d| u8::try_from(d).ok()))
         .collect();
@@ -72,41 +69,26 @@ pub fn run(args: &MotifsArgs) -> anyhow::Result<()> {
         .map(|d| d.to_string())
         .collect();
     let title = format!(
-        "motif-eval, {} images, density {:.3e}: true digit (rows) x channel",
+        "motif-eval, {} samples, density {:.3e}: true digit (rows) x channel",
         args.confusion_samples, opened.checkpoint.density
     );
     confusion_svg(&confusion, &names, &title, &args.out.join("confusion.svg"))?;
 
-    let samples = Dataset::new(generator, Split::MotifEval).batch(0, args.count)?;
-    let batch = task.batch(Split::MotifEval, 0, args.count)?;
-    let inputs = Tensor::from_data(TensorData::new(batch.inputs, batch.shape), &opened.device);
-    let (maps, [_, channels, h, w]) = motif_maps_host(&model, inputs)?;
-    for (i, sample) in samples.iter().enumerate() {
-        let map = &maps[i * channels * h * w..(i + 1) * channels * h * w];
-        let active: Vec<ActivePixel> = map
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| **v != 0.0)
-            .map(|(j, _)| ActivePixel {
-                channel: j / (h * w),
-                row: j / w % h,
-                col: j % w,
-            })
-            .collect();
-        let picture = render_activations(
-            &sample.image,
-            &sample.motifs,
-            &active,
-            &channel_digits,
-            args.scale,
-        );
-        let path = args.out.join(format!("motifs-{i:03}.png"));
-        picture
-            .save(&path)
-            .with_context(|| format!("writing {}", path.display()))?;
+    let pictures = Pictures {
+        model: &model,
+        task,
+        device: &opened.device,
+        channel_digits: &channel_digits,
+        count: args.count,
+        out: &args.out,
+    };
+    match &opened.config.domain {
+        DomainConfig::DigitCircle(domain) => pictures.digit_circle(domain, args.scale)?,
+        DomainConfig::Audio(domain) => pictures.audio(domain)?,
     }
     println!(
-        "channel -> digit (Hungarian): {}",
+        "channel -> digit ({}): {}",
+        if one_to_one { "Hungarian" } else { "majority" },
         assignment(&channel_digits)
     );
     print!("{confusion}");
@@ -116,6 +98,85 @@ pub fn run(args: &MotifsArgs) -> anyhow::Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// What the per-domain pictures need.
+struct Pictures<'a> {
+    model: &'a SparlingModel,
+    task: &'a dyn Task,
+    device: &'a Device,
+    channel_digits: &'a [Option<u8>],
+    count: usize,
+    out: &'a Path,
+}
+
+impl Pictures<'_> {
+    /// Motif maps `[count, channels, H, W]` of the first `count` motif-eval samples.
+    fn maps(&self) -> anyhow::Result<(Vec<f32>, [usize; 4])> {
+        let batch = self.task.batch(Split::MotifEval, 0, self.count)?;
+        let inputs = Tensor::from_data(TensorData::new(batch.inputs, batch.shape), self.device);
+        Ok(motif_maps_host(self.model, inputs)?)
+    }
+
+    fn path(&self, i: usize) -> PathBuf {
+        self.out.join(format!("motifs-{i:03}.png"))
+    }
+
+    /// The images upscaled, active pixels coloured by channel, true boxes outlined.
+    fn digit_circle(&self, domain: &DigitCircleConfig, scale: u32) -> anyhow::Result<()> {
+        let generator = DigitCircle::new(domain.clone())?;
+        let samples = Dataset::new(generator, Split::MotifEval).batch(0, self.count)?;
+        let (maps, [_, channels, h, w]) = self.maps()?;
+        for (i, sample) in samples.iter().enumerate() {
+            let map = &maps[i * channels * h * w..(i + 1) * channels * h * w];
+            let active: Vec<ActivePixel> = map
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v != 0.0)
+                .map(|(j, _)| ActivePixel {
+                    channel: j / (h * w),
+                    row: j / w % h,
+                    col: j % w,
+                })
+                .collect();
+            let picture = render_activations(
+                &sample.image,
+                &sample.motifs,
+                &active,
+                self.channel_digits,
+                scale,
+            );
+            let path = self.path(i);
+            picture
+                .save(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// The spectrograms, active frames coloured by channel, the true digit spans below, and one
+    /// activation lane per channel.
+    fn audio(&self, domain: &AudioDomainConfig) -> anyhow::Result<()> {
+        let sequence = audio_sequence(domain)?;
+        let samples = Dataset::new(sequence, Split::MotifEval).batch(0, self.count)?;
+        // [count, channels, frames, 1]: each sample's slice is [channels x frames].
+        let (maps, [_, channels, frames, w]) = self.maps()?;
+        let size = channels * frames * w;
+        for (i, sample) in samples.iter().enumerate() {
+            let picture = render_motif_activations(
+                &sample.spectrogram()?,
+                &maps[i * size..(i + 1) * size],
+                channels,
+                &sample.motifs,
+                self.channel_digits,
+            )?;
+            let path = self.path(i);
+            picture
+                .save(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(())
+    }
 }
 
 fn assignment(channel_digits: &[Option<u8>]) -> String {

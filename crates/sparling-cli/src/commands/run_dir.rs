@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use sparling_models::checkpoint::RunDir;
+use sparling_models::config::DomainConfig;
 use sparling_models::device::Backend;
 use sparling_models::evaluation::{SelectedCheckpoint, select_checkpoint};
+use sparling_models::task::Task;
 use sparling_models::{ModelError, RunConfig};
 
-use super::usage;
+use super::{domain_task, usage};
 
 /// Flags naming a model inside a run directory.
 #[derive(Debug, Args)]
@@ -24,6 +26,10 @@ pub struct ModelArgs {
     /// Compute backend: `flex` (CPU, default), `tch` or `cuda` (need the cargo features).
     #[arg(long, default_value = "flex")]
     pub backend: String,
+    /// Audio runs: directory of the FSDD recordings, instead of the one in the run's
+    /// config.toml (or $SPARLING_FSDD when the run stored none).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// A run's configuration, the selected checkpoint and the device.
@@ -36,6 +42,8 @@ pub struct OpenedRun {
     pub checkpoint: SelectedCheckpoint,
     /// The device to run on.
     pub device: burn::prelude::Device,
+    /// The run's task (for audio, it holds the loaded recordings).
+    pub task: Box<dyn Task>,
 }
 
 /// Open the run named by `args`. A missing run, a run without checkpoints or an unknown
@@ -45,11 +53,23 @@ pub struct OpenedRun {
 /// Usage errors, or unreadable files.
 pub fn open(args: &ModelArgs) -> anyhow::Result<OpenedRun> {
     let dir = RunDir::new(&args.run);
-    let config = match dir.read_config() {
+    let mut config = match dir.read_config() {
         Ok(Some(c)) => c,
         Ok(None) => return usage(missing_run(&args.run)),
         Err(e) => return usage(e.to_string()),
     };
+    if let Some(data) = &args.data {
+        match &mut config.domain {
+            DomainConfig::Audio(audio) => audio.recordings = Some(data.clone()),
+            other => {
+                return usage(format!(
+                    "--data only applies to audio runs; {} holds a {} run",
+                    args.run.display(),
+                    other.name()
+                ));
+            }
+        }
+    }
     let checkpoint = match select_checkpoint(&dir, args.density) {
         Ok(c) => c,
         Err(e @ (ModelError::NoCheckpoint(_) | ModelError::InvalidConfig { .. })) => {
@@ -65,11 +85,13 @@ pub fn open(args: &ModelArgs) -> anyhow::Result<OpenedRun> {
         Ok(d) => d,
         Err(e) => return usage(e.to_string()),
     };
+    let task = domain_task(&config.domain)?;
     Ok(OpenedRun {
         dir,
         config,
         checkpoint,
         device,
+        task,
     })
 }
 

@@ -10,16 +10,30 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use sparling_models::checkpoint::ValidationRecord;
+use sparling_models::config::DomainConfig;
 use sparling_models::device::Backend;
 use sparling_models::{ModelError, RunConfig, TrainObserver, TrainOptions, presets};
 
-use super::usage;
+use super::{domain_task, usage};
 
 /// Domains that can be trained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DomainArg {
     /// DigitCircle (100x100 images of 3-6 digits on a circle).
     DigitCircle,
+    /// Spoken digits (15 s clips of 5-10 FSDD recordings, as log-mel spectrograms; needs the
+    /// recordings: --data DIR or $SPARLING_FSDD).
+    Audio,
+}
+
+impl DomainArg {
+    /// The domain's name in presets and configurations.
+    pub fn name(self) -> &'static str {
+        match self {
+            DomainArg::DigitCircle => "digit-circle",
+            DomainArg::Audio => "audio",
+        }
+    }
 }
 
 /// `sparling train`.
@@ -55,6 +69,11 @@ pub struct TrainArgs {
     /// Compute backend: `flex` (CPU, default), `tch` or `cuda` (need the cargo features).
     #[arg(long, default_value = "flex")]
     backend: String,
+    /// Directory of the FSDD recordings (`{digit}_{speaker}_{take}.wav`) for the audio domain;
+    /// stored in the run's config.toml as given. Default: the configuration's
+    /// `domain.recordings`, else $SPARLING_FSDD.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
     /// Print the resolved configuration as TOML and exit.
     #[arg(long)]
     dump_config: bool,
@@ -71,15 +90,31 @@ fn resolve(args: &TrainArgs) -> anyhow::Result<RunConfig> {
                 Err(e) => return usage(e.to_string()),
             }
         }
-        None => match args.domain {
-            DomainArg::DigitCircle => match presets::digit_circle(&args.preset, args.seed) {
-                Ok(c) => c,
-                Err(e) => return usage(e.to_string()),
-            },
+        None => match presets::get(args.domain.name(), &args.preset, args.seed) {
+            Ok(c) => c,
+            Err(e) => return usage(e.to_string()),
         },
     };
+    if config.domain.name() != args.domain.name() {
+        return usage(format!(
+            "--config holds a {} configuration, but the command trains {}",
+            config.domain.name(),
+            args.domain.name()
+        ));
+    }
     if args.config.is_some() {
         config.seed = args.seed;
+    }
+    if let Some(dir) = &args.data {
+        match &mut config.domain {
+            DomainConfig::Audio(audio) => audio.recordings = Some(dir.clone()),
+            other => {
+                return usage(format!(
+                    "--data only applies to the audio domain, not {}",
+                    other.name()
+                ));
+            }
+        }
     }
     if let Some(max) = args.max_samples {
         config.training.max_samples = max;
@@ -108,6 +143,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         Ok(d) => d,
         Err(e) => return usage(e.to_string()),
     };
+    // Built before the run directory is touched, so missing recordings leave nothing behind;
+    // kept alive so that the training loop reuses the recordings it loaded.
+    let _task = domain_task(&config.domain)?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();

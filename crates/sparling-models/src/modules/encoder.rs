@@ -14,6 +14,7 @@ use burn::nn::{BiLstm, BiLstmConfig, Dropout, DropoutConfig};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::angular::AngularScan;
 use super::positional::{grid_positions, sinusoids};
 use crate::config::Positions;
 
@@ -49,6 +50,7 @@ impl TransformerConfig {
 #[derive(Module, Debug)]
 pub struct RowEncoder {
     lstm: Option<BiLstm>,
+    angular: Option<AngularScan>,
     dropout: Dropout,
     transformer: Option<TransformerEncoder>,
     d_model: usize,
@@ -57,11 +59,13 @@ pub struct RowEncoder {
 }
 
 impl RowEncoder {
-    /// A row encoder of width `d_model` (even), with or without the row LSTM.
+    /// A row encoder of width `d_model` (even), with or without the row LSTM, or reading the
+    /// grid in `angular_bins` sectors instead.
     pub fn new(
         d_model: usize,
         lstm: bool,
         positions: Positions,
+        angular_bins: Option<usize>,
         transformer: &TransformerConfig,
         device: &Device,
     ) -> Self {
@@ -71,6 +75,7 @@ impl RowEncoder {
                     .with_batch_first(true)
                     .init(device)
             }),
+            angular: angular_bins.map(|bins| AngularScan::new(d_model, bins, device)),
             dropout: DropoutConfig::new(transformer.dropout).init(),
             transformer: (transformer.layers > 0).then(|| transformer.encoder(d_model, device)),
             d_model,
@@ -79,12 +84,19 @@ impl RowEncoder {
     }
 
     /// # Shapes
-    /// `[batch, d_model, H, W] -> [batch, H * W, d_model]` (position `h * W + w`)
+    /// `[batch, d_model, H, W] -> [batch, H * W, d_model]` (position `h * W + w`), or
+    /// `[batch, bins, d_model]` with the angular scan.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<3> {
         let [n, d, h, w] = x.dims();
         let device = x.device();
         // [N, D, H, W] -> [N, H, W, D]
         let mut x = x.permute([0, 2, 3, 1]);
+        if let Some(scan) = &self.angular {
+            let sectors = scan.forward(x);
+            let bins = sectors.dims()[1];
+            let sectors = sectors + sinusoids(bins, self.d_model, &device).reshape([1, bins, d]);
+            return self.transform(self.dropout.forward(sectors));
+        }
         if let Some(lstm) = &self.lstm {
             // [N, H, W, D] -> [N*H, W, D]: each row is one sequence along the width.
             let (rows, _) = lstm.forward(x.reshape([n * h, w, d]), None);
@@ -93,6 +105,10 @@ impl RowEncoder {
         x = x + grid_positions(h, w, self.d_model, self.positions, &device).unsqueeze::<4>();
         // [N, H, W, D] -> [N, H*W, D]
         let x = self.dropout.forward(x).reshape([n, h * w, d]);
+        self.transform(x)
+    }
+
+    fn transform(&self, x: Tensor<3>) -> Tensor<3> {
         match &self.transformer {
             Some(t) => t.forward(TransformerEncoderInput::new(x)),
             None => x,

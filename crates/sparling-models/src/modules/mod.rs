@@ -2,6 +2,7 @@
 //! `LaTeXPredictor` parts): the convolutional motif model, the post-sparse collapse, the encoders
 //! and the autoregressive decoder.
 
+pub mod angular;
 pub mod collapse;
 pub mod decoder;
 pub mod encoder;

@@ -84,6 +84,7 @@ pub fn digit_circle_paper(seed: i64) -> RunConfig {
             encoder: EncoderConfig {
                 row_lstm: true,
                 positions: Positions::Rows,
+                angular_bins: None,
                 transformer: transformer(6, 8, 2048, 0.1),
             },
             decoder: DecoderConfig {
@@ -117,7 +118,9 @@ pub fn digit_circle_paper(seed: i64) -> RunConfig {
 pub fn digit_circle_cpu(seed: i64) -> RunConfig {
     let mut c = digit_circle_paper(seed);
     c.preset = "cpu".into();
-    let ModelConfig::Image(m) = &mut c.model;
+    let ModelConfig::Image(m) = &mut c.model else {
+        unreachable!("the DigitCircle presets are image models")
+    };
     m.motif.hidden = 32;
     m.motif.residual_units = 1;
     m.motif.patch = 4;
@@ -152,7 +155,9 @@ pub fn digit_circle_cpu(seed: i64) -> RunConfig {
 pub fn digit_circle_tiny(seed: i64) -> RunConfig {
     let mut c = digit_circle_paper(seed);
     c.preset = "tiny".into();
-    let ModelConfig::Image(m) = &mut c.model;
+    let ModelConfig::Image(m) = &mut c.model else {
+        unreachable!("the DigitCircle presets are image models")
+    };
     m.motif.hidden = 4;
     m.motif.residual_units = 1;
     m.collapse.channels = 16;

@@ -1,9 +1,49 @@
 //! Named configurations per domain: `paper` (the authors' run, exactly), `cpu` (a recipe that
 //! anneals on a 2-core CPU) and `tiny` (for tests).
+//!
+//! [`get`] picks a preset by domain name (`digit-circle`, `audio`), as the CLI and xtask do.
 
+mod audio;
 mod digit_circle;
 
+pub use audio::{
+    AUDIO_MEAN_DIGITS, AUDIO_MIN_DENSITY, AUDIO_PAPER_EVAL_DENSITY, AUDIO_PRESETS, audio,
+    audio_cpu, audio_paper, audio_tiny,
+};
 pub use digit_circle::{
     DIGIT_CIRCLE_MIN_DENSITY, DIGIT_CIRCLE_PRESETS, digit_circle, digit_circle_cpu,
     digit_circle_paper, digit_circle_tiny,
 };
+
+use crate::config::{DomainConfig, RunConfig};
+use crate::error::ModelError;
+
+/// The preset `name` of `domain` (a CLI domain name, [`DomainConfig::NAMES`]) with seed `seed`.
+///
+/// # Errors
+/// [`ModelError::UnknownDomain`] or [`ModelError::UnknownPreset`].
+pub fn get(domain: &str, name: &str, seed: i64) -> Result<RunConfig, ModelError> {
+    match domain {
+        "digit-circle" => digit_circle(name, seed),
+        "audio" => audio(name, seed),
+        _ => Err(ModelError::UnknownDomain {
+            name: domain.into(),
+            available: DomainConfig::NAMES.join(", "),
+        }),
+    }
+}
+
+/// The preset names of `domain`.
+///
+/// # Errors
+/// [`ModelError::UnknownDomain`].
+pub fn names(domain: &str) -> Result<&'static [&'static str], ModelError> {
+    match domain {
+        "digit-circle" => Ok(&DIGIT_CIRCLE_PRESETS),
+        "audio" => Ok(&AUDIO_PRESETS),
+        _ => Err(ModelError::UnknownDomain {
+            name: domain.into(),
+            available: DomainConfig::NAMES.join(", "),
+        }),
+    }
+}

@@ -1,0 +1,176 @@
+//! The `sparling` binary on the spoken-digit domain (reads the FSDD recordings shipped at
+//! `shared/data/fsdd/recordings` next to the checkout).
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sparling() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sparling"));
+    // Only what a test passes with --data counts.
+    command.env_remove("SPARLING_FSDD");
+    command
+}
+
+fn fsdd_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/fsdd/recordings")
+}
+
+fn succeeded(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn generate_audio_writes_wavs_spectrograms_and_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clips");
+    let output = sparling()
+        .args(["generate", "audio", "--split", "test", "--count", "4"])
+        .arg("--out")
+        .arg(&out)
+        .arg("--data")
+        .arg(fsdd_dir())
+        .output()
+        .unwrap();
+    succeeded(&output);
+    for i in 0..4 {
+        // 16-bit mono: a 44-byte header and 2 bytes for each of the 120,000 samples.
+        let wav = std::fs::metadata(out.join(format!("{i:05}.wav"))).unwrap();
+        assert_eq!(wav.len(), 44 + 2 * 120_000);
+        assert!(out.join(format!("{i:05}.png")).is_file());
+    }
+    let labels = std::fs::read_to_string(out.join("labels.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = labels
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["index"], i as u64);
+        assert_eq!(line["split"], "test");
+        assert_eq!(line["dataset_seed"], -2);
+        assert_eq!(line["audio"], format!("{i:05}.wav"));
+        assert_eq!(line["spectrogram"], format!("{i:05}.png"));
+        let label = line["label"].as_str().unwrap();
+        assert!((5..=10).contains(&label.len()), "{label}");
+        let motifs = line["motifs"].as_array().unwrap();
+        assert_eq!(motifs.len(), label.len());
+        let mut previous_end = 0;
+        for (m, digit) in motifs.iter().zip(label.chars()) {
+            // The test split is the held-out speaker.
+            assert_eq!(m["speaker"], "theo");
+            assert_eq!(m["digit"].as_u64().unwrap(), u64::from(digit as u8 - b'0'));
+            let (start, end) = (
+                m["frames"][0].as_u64().unwrap(),
+                m["frames"][1].as_u64().unwrap(),
+            );
+            assert!(previous_end <= start && start < end && end <= 642, "{m}");
+            previous_end = end;
+        }
+    }
+}
+
+#[test]
+fn missing_recordings_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-recordings");
+    let run = dir.path().join("run");
+    let cases: Vec<(Vec<&str>, bool)> = vec![
+        (vec!["generate", "audio", "--count", "1", "--out"], true),
+        (vec!["train", "audio", "--preset", "tiny", "--out"], true),
+        (vec!["generate", "audio", "--count", "1", "--out"], false),
+    ];
+    for (args, with_data) in cases {
+        let mut command = sparling();
+        command.args(&args).arg(&run);
+        if with_data {
+            command.arg("--data").arg(&missing);
+        }
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        let needle = if with_data {
+            "no-such-recordings"
+        } else {
+            "SPARLING_FSDD"
+        };
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(stderr.contains("--data"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // Nothing was written for the failed training.
+    assert!(!run.join("config.toml").exists());
+
+    // --data does not apply to images.
+    let output = sparling()
+        .args(["train", "digit-circle", "--preset", "tiny", "--out"])
+        .arg(&run)
+        .arg("--data")
+        .arg(fsdd_dir())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--data"));
+}
+
+fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn tiny_audio_run_trains_evaluates_and_draws_motifs() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let output = sparling()
+        .args(["train", "audio", "--preset", "tiny", "--max-samples", "16"])
+        .arg("--out")
+        .arg(&run)
+        .arg("--data")
+        .arg(fsdd_dir())
+        .output()
+        .unwrap();
+    succeeded(&output);
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["samples"], 16);
+
+    let output = sparling()
+        .args(["eval", "--samples", "3", "--batch-size", "2", "--run"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    succeeded(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("many-to-one"), "{stdout}");
+
+    let pictures = dir.path().join("motifs");
+    let output = sparling()
+        .args([
+            "motifs",
+            "--count",
+            "2",
+            "--confusion-samples",
+            "3",
+            "--run",
+        ])
+        .arg(&run)
+        .arg("--out")
+        .arg(&pictures)
+        .output()
+        .unwrap();
+    succeeded(&output);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("(majority)"));
+    assert_eq!(
+        file_names(&pictures),
+        ["confusion.svg", "motifs-000.png", "motifs-001.png"]
+    );
+}
