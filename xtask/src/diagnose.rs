@@ -24,6 +24,10 @@ pub struct DiagnoseArgs {
     /// Validation samples to decode.
     #[arg(long, default_value_t = 500)]
     samples: usize,
+    /// Decode with the model in training mode (BatchNorm on batch statistics, thresholds from
+    /// each batch): a large gap to the default eval mode points at stale running statistics.
+    #[arg(long)]
+    train_mode: bool,
 }
 
 /// Run `cargo xtask diagnose`.
@@ -36,8 +40,13 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<()> {
         anyhow::bail!("{}: no config.toml", args.run.display());
     };
     let selected = select_checkpoint(&dir, args.density)?;
-    let device = burn::prelude::Device::flex();
-    let model = load_model(&config, &selected.dir, &device)?.valid();
+    let plain = burn::prelude::Device::flex();
+    let (model, device) = if args.train_mode {
+        let device = plain.autodiff();
+        (load_model(&config, &selected.dir, &device)?, device)
+    } else {
+        (load_model(&config, &selected.dir, &plain)?.valid(), plain)
+    };
     let task = config.domain.task()?;
     let pairs = predict(
         &model,
@@ -69,6 +78,8 @@ struct Diagnosis {
     right_length: usize,
     /// `(correct, total)` per output position.
     positions: Vec<(usize, usize)>,
+    /// `(exact, right set, total)` per reference length.
+    lengths: std::collections::BTreeMap<usize, (usize, usize, usize)>,
 }
 
 impl Diagnosis {
@@ -83,6 +94,10 @@ impl Diagnosis {
             let (mut ps, mut ts) = (p.clone(), t.clone());
             ps.sort_unstable();
             ts.sort_unstable();
+            let by_length = d.lengths.entry(t.len()).or_default();
+            by_length.0 += usize::from(p == t);
+            by_length.1 += usize::from(ps == ts);
+            by_length.2 += 1;
             if ps == ts && p != t {
                 d.same_set += 1;
                 d.rotation += usize::from(is_rotation(p, t));
@@ -141,6 +156,15 @@ impl std::fmt::Display for Diagnosis {
             "wrong set              {:6.2} %",
             pct(wrong - self.same_set, self.total)
         )?;
+        for (len, (exact, set, n)) in &self.lengths {
+            writeln!(
+                f,
+                "{len} symbols: exact {:6.2} %, right set {:6.2} %, ordered right when the set is right {:6.2} % ({n} samples)",
+                pct(*exact, *n),
+                pct(*set, *n),
+                pct(*exact, *set)
+            )?;
+        }
         for (i, (ok, n)) in self.positions.iter().enumerate() {
             writeln!(f, "position {i}: {:6.2} % of {n}", pct(*ok, *n))?;
         }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+mod curves;
 mod diagnose;
 mod reproduce;
 mod throughput;
@@ -31,6 +32,8 @@ enum Command {
     Reproduce(reproduce::ReproduceArgs),
     /// Break a model's validation errors down: wrong symbols or wrong order.
     Diagnose(diagnose::DiagnoseArgs),
+    /// Validation accuracy of several runs in one SVG.
+    Curves(curves::CurvesArgs),
     /// Time training steps of presets and the sparsity layer's share of a step.
     Throughput(throughput::ThroughputArgs),
 }
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Reproduce(args) => reproduce::run(&args),
         Command::Diagnose(args) => diagnose::run(&args),
+        Command::Curves(args) => curves::run(&args),
         Command::Throughput(args) => throughput::run(&args),
     };
     match result {

@@ -226,7 +226,7 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<()> {
             batch_size: 50,
         };
         let eval = evaluate(&run_config, &selected, &out, &options, &device)?;
-        let history = read_history(&run)?;
+        let history = crate::curves::read_history(&run)?;
         results.push(SeedResult {
             seed,
             summary,
@@ -264,16 +264,6 @@ fn train_or_resume(
         &options,
         &mut LogValidations,
     )?)
-}
-
-fn read_history(run: &RunDir) -> anyhow::Result<Vec<ValidationRecord>> {
-    let path = run.metrics_path();
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).with_context(|| format!("parsing {}", path.display())))
-        .collect()
 }
 
 fn write_results(

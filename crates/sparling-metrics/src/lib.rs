@@ -34,7 +34,7 @@ pub use motif::{
     Activation, Categorized, Footprint, MotifMap, SiteOutcome, SparseMotifMap, TrueMotif,
     categorize, categorize_sparse,
 };
-pub use plot::{Curves, confusion_svg, training_curves_svg};
+pub use plot::{Curves, accuracy_comparison_svg, confusion_svg, training_curves_svg};
 pub use sequence::{
     SequenceErrors, edit_distance_error, exact_match_error, levenshtein, normalized_edit_distance,
 };

@@ -189,6 +189,58 @@ pub fn training_curves_svg(
     root.present().map_err(|e| err(e.to_string()))
 }
 
+/// Validation accuracy against training samples for several runs in one chart (a recipe
+/// search's learning curves). `runs` pairs a legend label with `(samples, accuracy in [0, 1])`.
+///
+/// # Errors
+/// [`MetricsError::Plot`] if the file cannot be written.
+pub fn accuracy_comparison_svg(
+    runs: &[(String, Vec<(f64, f64)>)],
+    title: &str,
+    path: &Path,
+) -> Result<(), MetricsError> {
+    let err = plot_error(path);
+    let x_max = runs
+        .iter()
+        .flat_map(|(_, points)| points.iter().map(|p| p.0))
+        .fold(1.0, f64::max);
+    let root = SVGBackend::new(path, (760, 440)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(55)
+        .build_cartesian_2d(0.0..x_max, 0.0..1.0)
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .y_desc("val exact match")
+        .x_desc("training samples")
+        .x_label_formatter(&|x| format!("{:.0}k", x / 1e3))
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    for (i, (label, points)) in runs.iter().enumerate() {
+        let colour = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                colour.stroke_width(2),
+            ))
+            .map_err(|e| err(e.to_string()))?
+            .label(label.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    root.present().map_err(|e| err(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +264,17 @@ mod tests {
             false_positives: vec![0, 0, 4],
         })
         .expect("valid");
+        let curves = dir.path().join("curves.svg");
+        let runs = vec![
+            ("a".to_string(), vec![(0.0, 0.0), (10.0, 0.5)]),
+            ("b".to_string(), vec![(0.0, 0.1), (20.0, 0.9)]),
+        ];
+        accuracy_comparison_svg(&runs, "recipes", &curves).expect("svg");
+        assert!(
+            std::fs::read_to_string(&curves)
+                .expect("read")
+                .contains("recipes")
+        );
         let path = dir.path().join("confusion.svg");
         confusion_svg(&m, &["zero".into(), "one".into()], "test", &path).expect("svg");
         let svg = std::fs::read_to_string(&path).expect("read");
