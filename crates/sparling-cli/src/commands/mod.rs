@@ -5,9 +5,11 @@
 
 use std::fmt;
 
+use burn::prelude::Device;
 use sparling_data::AudioSequence;
 use sparling_models::ModelError;
 use sparling_models::config::{AudioDomainConfig, DomainConfig};
+use sparling_models::device::Backend;
 use sparling_models::task::Task;
 
 pub mod eval;
@@ -31,6 +33,22 @@ impl std::error::Error for UsageError {}
 /// Shorthand for returning a [`UsageError`].
 pub fn usage<T>(message: impl Into<String>) -> anyhow::Result<T> {
     Err(UsageError(message.into()).into())
+}
+
+/// The backend named by `--backend` and its plain device; an unknown name or a backend that was
+/// not compiled in is a usage error.
+///
+/// # Errors
+/// Usage errors.
+pub fn backend_device(name: &str) -> anyhow::Result<(Backend, Device)> {
+    let backend: Backend = match name.parse() {
+        Ok(b) => b,
+        Err(e) => return usage(e),
+    };
+    match backend.device() {
+        Ok(device) => Ok((backend, device)),
+        Err(e) => usage(e.to_string()),
+    }
 }
 
 /// The spoken-digit domain over its recordings; missing or unusable recordings are a usage

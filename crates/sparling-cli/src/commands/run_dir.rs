@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use sparling_models::checkpoint::RunDir;
 use sparling_models::config::DomainConfig;
-use sparling_models::device::Backend;
 use sparling_models::evaluation::{SelectedCheckpoint, select_checkpoint};
 use sparling_models::task::Task;
 use sparling_models::{ModelError, RunConfig};
@@ -77,14 +76,7 @@ pub fn open(args: &ModelArgs) -> anyhow::Result<OpenedRun> {
         }
         Err(e) => return Err(e.into()),
     };
-    let backend: Backend = match args.backend.parse() {
-        Ok(b) => b,
-        Err(e) => return usage(e),
-    };
-    let device = match backend.device() {
-        Ok(d) => d,
-        Err(e) => return usage(e.to_string()),
-    };
+    let (_, device) = super::backend_device(&args.backend)?;
     let task = domain_task(&config.domain)?;
     Ok(OpenedRun {
         dir,

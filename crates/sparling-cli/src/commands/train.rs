@@ -11,7 +11,6 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use sparling_models::checkpoint::ValidationRecord;
 use sparling_models::config::DomainConfig;
-use sparling_models::device::Backend;
 use sparling_models::{ModelError, RunConfig, TrainObserver, TrainOptions, presets};
 
 use super::{domain_task, usage};
@@ -135,14 +134,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         print!("{}", config.to_toml()?);
         return Ok(());
     }
-    let backend: Backend = match args.backend.parse() {
-        Ok(b) => b,
-        Err(e) => return usage(e),
-    };
-    let device = match backend.device() {
-        Ok(d) => d,
-        Err(e) => return usage(e.to_string()),
-    };
+    let (backend, device) = super::backend_device(&args.backend)?;
     // Built before the run directory is touched, so missing recordings leave nothing behind;
     // kept alive so that the training loop reuses the recordings it loaded.
     let _task = domain_task(&config.domain)?;

@@ -6,13 +6,13 @@
 use sparling_core::{LinearThresholdAdaptiveConfig, ScheduleConfig};
 use sparling_data::AudioConfig;
 
+use super::{cpu_transformer, transformer};
 use crate::config::{
     AudioDomainConfig, CollapseConfig, DecoderConfig, DomainConfig, LearningRateSchedule,
     ModelConfig, RunConfig, Scope, SequenceEncoderConfig, SequenceModelConfig, SparsityConfig,
     TrainingConfig,
 };
 use crate::error::ModelError;
-use crate::modules::encoder::TransformerConfig;
 use crate::modules::motif::MotifConfig;
 
 /// Preset names of the audio domain.
@@ -50,21 +50,6 @@ pub fn audio(name: &str, seed: i64) -> Result<RunConfig, ModelError> {
             });
         }
     })
-}
-
-fn transformer(
-    layers: usize,
-    heads: usize,
-    feed_forward: usize,
-    dropout: f64,
-) -> TransformerConfig {
-    TransformerConfig {
-        layers,
-        heads,
-        feed_forward,
-        dropout,
-        norm_first: false,
-    }
 }
 
 fn sequence_model(config: &mut RunConfig) -> &mut SequenceModelConfig {
@@ -159,12 +144,8 @@ pub fn audio_cpu(seed: i64) -> RunConfig {
     m.motif.hidden = 32;
     m.motif.residual_units = 4;
     m.collapse.channels = 64;
-    let pre_ln = |layers| TransformerConfig {
-        norm_first: true,
-        ..transformer(layers, 4, 256, 0.0)
-    };
-    m.encoder.transformer = pre_ln(2);
-    m.decoder.transformer = pre_ln(2);
+    m.encoder.transformer = cpu_transformer(2);
+    m.decoder.transformer = cpu_transformer(2);
     let t = &mut c.training;
     t.batch_size = 16;
     t.learning_rate = 1e-3;

@@ -3,12 +3,12 @@
 use sparling_core::{LinearThresholdAdaptiveConfig, ScheduleConfig};
 use sparling_data::DigitCircleConfig;
 
+use super::{cpu_transformer, transformer};
 use crate::config::{
     CollapseConfig, DecoderConfig, DomainConfig, EncoderConfig, ImageModelConfig,
     LearningRateSchedule, ModelConfig, Positions, RunConfig, Scope, SparsityConfig, TrainingConfig,
 };
 use crate::error::ModelError;
-use crate::modules::encoder::TransformerConfig;
 use crate::modules::motif::MotifConfig;
 
 /// Preset names per domain.
@@ -35,21 +35,6 @@ pub fn digit_circle(name: &str, seed: i64) -> Result<RunConfig, ModelError> {
         }
     };
     Ok(config)
-}
-
-fn transformer(
-    layers: usize,
-    heads: usize,
-    feed_forward: usize,
-    dropout: f64,
-) -> TransformerConfig {
-    TransformerConfig {
-        layers,
-        heads,
-        feed_forward,
-        dropout,
-        norm_first: false,
-    }
 }
 
 /// `pae-7bb1` (digit_circle.md §0-§3): ≈46 M parameters, Adam 1e-5, batch 10, validation every
@@ -147,12 +132,8 @@ pub fn digit_circle_cpu(seed: i64) -> RunConfig {
     m.encoder.row_lstm = false;
     m.encoder.positions = Positions::Polar;
     m.encoder.angular_bins = Some(36);
-    let pre_ln = |layers| TransformerConfig {
-        norm_first: true,
-        ..transformer(layers, 4, 256, 0.0)
-    };
-    m.encoder.transformer = pre_ln(2);
-    m.decoder.transformer = pre_ln(2);
+    m.encoder.transformer = cpu_transformer(2);
+    m.decoder.transformer = cpu_transformer(2);
     let mut c = paper_run(seed, m);
     c.preset = "cpu".into();
     let t = &mut c.training;

@@ -17,6 +17,7 @@ pub use digit_circle::{
 
 use crate::config::{DomainConfig, RunConfig};
 use crate::error::ModelError;
+use crate::modules::encoder::TransformerConfig;
 
 /// The preset `name` of `domain` (a CLI domain name, [`DomainConfig::NAMES`]) with seed `seed`.
 ///
@@ -45,5 +46,30 @@ pub fn names(domain: &str) -> Result<&'static [&'static str], ModelError> {
             name: domain.into(),
             available: DomainConfig::NAMES.join(", "),
         }),
+    }
+}
+
+/// A post-LN Transformer stack (PyTorch's `nn.TransformerEncoderLayer` defaults but the sizes).
+fn transformer(
+    layers: usize,
+    heads: usize,
+    feed_forward: usize,
+    dropout: f64,
+) -> TransformerConfig {
+    TransformerConfig {
+        layers,
+        heads,
+        feed_forward,
+        dropout,
+        norm_first: false,
+    }
+}
+
+/// The CPU presets' stack: pre-LN (it tolerates their larger learning rate), 4 heads, FF 256,
+/// no dropout.
+fn cpu_transformer(layers: usize) -> TransformerConfig {
+    TransformerConfig {
+        norm_first: true,
+        ..transformer(layers, 4, 256, 0.0)
     }
 }
