@@ -33,6 +33,24 @@ pub trait Domain: Sync {
         split: Split,
         rng: &mut NumpyRandomState,
     ) -> Result<Self::Sample, DataError>;
+
+    /// Draws sample `index` of `split`, given the `RandomState` the split seeds for it.
+    ///
+    /// The default ignores the index and calls [`sample_for_split`](Self::sample_for_split).
+    /// Domains whose reference derives a second stream from the index override it: the
+    /// LaTeX domain seeds its noise from `(dataset seed, index)`.
+    ///
+    /// # Errors
+    /// As [`sample_for_split`](Self::sample_for_split).
+    fn sample_at(
+        &self,
+        split: Split,
+        index: u64,
+        rng: &mut NumpyRandomState,
+    ) -> Result<Self::Sample, DataError> {
+        let _ = index;
+        self.sample_for_split(split, rng)
+    }
 }
 
 /// Which stream of samples to draw from.
@@ -166,7 +184,7 @@ impl<D: Domain> Dataset<D> {
     pub fn get(&self, index: u64) -> Result<D::Sample, DataError> {
         let seed = self.split.rng_seed(index)?;
         self.domain
-            .sample_for_split(self.split, &mut NumpyRandomState::new(seed))
+            .sample_at(self.split, index, &mut NumpyRandomState::new(seed))
     }
 
     /// Samples `start .. start + len`, generated in parallel on the rayon pool, in index

@@ -48,6 +48,100 @@ pub enum DataError {
     /// The spoken-digit domain: recordings, configuration, sampling, spectrogram or export.
     #[error(transparent)]
     Audio(#[from] AudioError),
+    /// The LaTeX-OCR domain: configuration, grammar, layout or the pdflatex backend.
+    #[error(transparent)]
+    Latex(#[from] LatexError),
+}
+
+/// Everything that can go wrong in the LaTeX-OCR domain.
+#[derive(Debug, thiserror::Error)]
+pub enum LatexError {
+    /// A configuration value out of range.
+    #[error("invalid LaTeX domain configuration: {field} = {value}: {reason}")]
+    Config {
+        /// The field.
+        field: &'static str,
+        /// Its value, printed.
+        value: String,
+        /// What is allowed.
+        reason: &'static str,
+    },
+    /// The target-length range of the rejection sampler is empty or starts at 0.
+    #[error("invalid formula length range {min_len}..={max_len}: need 1 <= min <= max")]
+    InvalidLengthRange {
+        /// Shortest formula in tokens.
+        min_len: usize,
+        /// Longest formula in tokens.
+        max_len: usize,
+    },
+    /// A derivation grew past the sampler's safety limit (the reference would have hit
+    /// Python's recursion limit long before).
+    #[error("a grammar derivation exceeded {limit} tokens")]
+    DerivationTooLong {
+        /// The limit.
+        limit: usize,
+    },
+    /// The rejection sampler found no derivation of the target length.
+    #[error("no derivation of {target_len} tokens after {attempts} attempts")]
+    SamplerExhausted {
+        /// Derivations drawn.
+        attempts: u64,
+        /// The target length.
+        target_len: usize,
+    },
+    /// A token name outside the grammar.
+    #[error("unknown LaTeX token {0:?}")]
+    UnknownToken(String),
+    /// A token sequence that is not a formula of the grammar.
+    #[error("not a formula of the grammar at token {position}: {reason}")]
+    Parse {
+        /// Index of the offending token (or the length, at the end).
+        position: usize,
+        /// What was expected.
+        reason: &'static str,
+    },
+    /// The embedded glyph table is malformed (a build problem, not a user error).
+    #[error("embedded Computer Modern glyph table is malformed: {0}")]
+    FontTable(String),
+    /// The glyph table lacks a character the layout needs (a build problem).
+    #[error("the embedded fonts lack character code {code}")]
+    MissingGlyph {
+        /// The character code.
+        code: u8,
+    },
+    /// An external program of the pdflatex backend could not be started.
+    #[error(
+        "could not run {program} (the pdflatex backend needs pdflatex from texlive-latex-base, \
+         texlive-latex-recommended and texlive-latex-extra, and pdftoppm from poppler-utils, on \
+         PATH): {source}"
+    )]
+    ToolMissing {
+        /// The program.
+        program: String,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// An external program of the pdflatex backend failed.
+    #[error("{program} failed ({status}); last output: {output}")]
+    ToolFailed {
+        /// The program.
+        program: String,
+        /// Its exit status.
+        status: String,
+        /// The tail of its output.
+        output: String,
+    },
+    /// Reading or writing the backend's scratch files failed.
+    #[error("pdflatex backend I/O on {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// pdftoppm produced something other than the expected pages.
+    #[error("unexpected pdftoppm output: {0}")]
+    BadRaster(String),
 }
 
 /// Everything that can go wrong in the spoken-digit (audio) domain. Every variant about a file

@@ -4,6 +4,8 @@
 //!   data is **bit-exact** with the authors' Python.
 //! * [`digit_circle`]: the DigitCircle domain and its single-digit variant.
 //! * [`audio`]: the spoken-digit domain (FSDD clips, log-mel spectrograms, digit spans).
+//! * [`latex`]: the LaTeX-OCR domain (grammar sampler, native TeX-layout renderer, symbol
+//!   boxes, optional pdflatex backend).
 //! * [`scipy_stats`]: scipy's normal CDF / inverse and truncated normal on the numpy stream.
 //! * [`dataset`]: splits (train / val / test / motif-eval) and indexed, parallel, thread-count
 //!   independent batch generation.
@@ -28,6 +30,7 @@ pub mod dataset;
 pub mod digit_circle;
 pub mod error;
 pub mod export;
+pub mod latex;
 mod mt19937;
 pub mod numpy_rng;
 pub mod scipy_stats;
@@ -44,7 +47,8 @@ pub use digit_circle::{
     ConfigError, DigitCircle, DigitCircleConfig, DigitCircleDataset, DigitCircleSample,
     PlacedDigit, SingleDigit, SingleDigitConfig, SingleDigitDataset, SingleDigitSample,
 };
-pub use error::{AudioError, DataError};
-pub use numpy_rng::NumpyRandomState;
+pub use error::{AudioError, DataError, LatexError};
+pub use latex::{LatexConfig, LatexOcr, LatexSample, LatexToken, SymbolBox, SymbolClass};
+pub use numpy_rng::{NumpyRandomState, WeightedChoice};
 pub use seed::compute_seed;
 pub use vocab::{PaddedBatch, Vocabulary};

@@ -19,15 +19,15 @@
 //! | `shuffle(x)` for a 1-d array             | [`NumpyRandomState::shuffle`]                 |
 //! | `permutation(n)`                         | [`NumpyRandomState::permutation`]             |
 //! | `choice(n, size, replace=False)`, no `p` | [`NumpyRandomState::choice_without_replacement`] |
+//! | `choice(n, p=p)` (one draw, with probabilities) | [`WeightedChoice::sample`]          |
 //!
 //! numpy seeds `RandomState(int)` with MT19937 `init_genrand` (not `init_by_array`, which it uses
 //! only for array seeds); this was checked against numpy 2.4 (`get_state()` of
 //! `RandomState(5489)` starts `5489, 1301868182, …`, and the §1.7 vectors of the DigitCircle spec).
 //!
 //! scipy's truncated normal on this stream is in [`crate::scipy_stats`]. Other legacy
-//! primitives (`choice` with probabilities, `standard_normal` with its cached second
-//! Box–Muller value) belong here too when a domain needs them; each must be checked against
-//! real numpy output in a test.
+//! primitives (`standard_normal` with its cached second Box–Muller value, …) belong here too
+//! when a domain needs them; each must be checked against real numpy output in a test.
 
 use crate::mt19937::Mt19937;
 
@@ -267,6 +267,94 @@ fn pairwise_sum(a: &[f64]) -> f64 {
     }
 }
 
+/// numpy's legacy `choice(len(p), p=p)` for one draw, with the cumulative distribution
+/// precomputed (the LaTeX grammar draws every production this way).
+///
+/// numpy (`mtrand.pyx`, `RandomState.choice`): `cdf = p.cumsum(); cdf /= cdf[-1];
+/// uniform_samples = self.random_sample(shape); idx = cdf.searchsorted(uniform_samples,
+/// side='right')`. So one draw consumes exactly one double, and the result is the number of
+/// `cdf` entries `<= u`. The reference passes `p = w / w.sum()` for production weights `w`;
+/// [`WeightedChoice::from_weights`] computes that the same way (numpy's pairwise sum, then an
+/// element-wise division, a sequential cumulative sum and the division by the last entry), so
+/// the cdf is bit-identical to numpy's and so are the draws (checked against numpy 2.4 in the
+/// tests, including a zero weight and a near-zero one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightedChoice {
+    cdf: Vec<f64>,
+}
+
+impl WeightedChoice {
+    /// The distribution `p = weights / sum(weights)`, as the reference's `CFG.sample` builds it.
+    ///
+    /// # Errors
+    /// [`InvalidWeights`] for an empty list, a negative or non-finite weight, or a zero sum
+    /// (numpy would raise `ValueError` for the resulting `p`).
+    pub fn from_weights(weights: &[f64]) -> Result<Self, InvalidWeights> {
+        if weights.is_empty() {
+            return Err(InvalidWeights("no weights"));
+        }
+        if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+            return Err(InvalidWeights("weights must be finite and non-negative"));
+        }
+        let total = numpy_sum(weights);
+        if total <= 0.0 || !total.is_finite() {
+            return Err(InvalidWeights("weights must not sum to zero"));
+        }
+        let mut cdf = Vec::with_capacity(weights.len());
+        let mut acc = 0.0;
+        for w in weights {
+            acc += w / total;
+            cdf.push(acc);
+        }
+        let last = acc;
+        for c in &mut cdf {
+            *c /= last;
+        }
+        Ok(Self { cdf })
+    }
+
+    /// `n` equally likely outcomes (`n = 0` is treated as 1).
+    #[must_use]
+    pub fn uniform(n: usize) -> Self {
+        let n = n.max(1);
+        Self {
+            cdf: (1..=n).map(|i| i as f64 / n as f64).collect(),
+        }
+    }
+
+    /// Number of outcomes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.cdf.len()
+    }
+
+    /// Always false: a distribution has at least one outcome.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.cdf.is_empty()
+    }
+
+    /// The normalised cumulative distribution (last entry 1.0).
+    #[must_use]
+    pub fn cdf(&self) -> &[f64] {
+        &self.cdf
+    }
+
+    /// One draw: `searchsorted(cdf, random_sample(), side='right')`, i.e. the number of cdf
+    /// entries `<= u`. Consumes one double of the stream.
+    #[inline]
+    pub fn sample(&self, rng: &mut NumpyRandomState) -> usize {
+        let u = rng.random_sample();
+        // cdf is sorted and ends with 1.0 > u, so the result is a valid index.
+        self.cdf.partition_point(|&c| c <= u)
+    }
+}
+
+/// Production weights that numpy's `choice(p=...)` would reject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid weights for a weighted choice: {0}")]
+pub struct InvalidWeights(pub &'static str);
+
 /// A range that numpy would reject (`low >= high`, or a sample larger than its population).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("empty range for a numpy draw: low = {low}, high = {high}")]
@@ -403,6 +491,46 @@ mod tests {
         assert_eq!(rng.choice(1), Ok(0));
         assert_eq!(rng.randint(0, 1000), Ok(510));
         assert!(rng.choice_many(0, 3).is_err());
+    }
+
+    #[test]
+    fn weighted_choice_matches_numpy() {
+        // numpy 2.4.6 (scripts/latex_reference.py): r = RandomState(12345); for each weight
+        // list w: [r.choice(len(w), p=w / w.sum()) for _ in range(20)], in this order.
+        let cases: [(&[f64], [usize; 20]); 5] = [
+            (
+                &[1.0, 0.25],
+                [1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 0],
+            ),
+            (
+                &[1.0, 1.0, 1.0],
+                [1, 2, 1, 0, 1, 2, 2, 2, 2, 0, 0, 2, 2, 0, 1, 1, 1, 0, 2, 2],
+            ),
+            (
+                &[1.0; 16],
+                [
+                    13, 8, 12, 1, 3, 4, 7, 7, 11, 2, 8, 2, 12, 14, 9, 2, 7, 6, 13, 14,
+                ],
+            ),
+            (
+                &[0.1, 0.0, 0.3, 0.6],
+                [2, 2, 3, 2, 2, 3, 3, 3, 3, 3, 3, 3, 2, 3, 3, 2, 2, 3, 3, 3],
+            ),
+            (
+                &[3.0, 1e-9, 2.0],
+                [2, 0, 0, 2, 0, 0, 0, 0, 2, 0, 2, 2, 2, 2, 0, 2, 0, 2, 2, 0],
+            ),
+        ];
+        let mut rng = NumpyRandomState::new(12345);
+        for (weights, want) in cases {
+            let choice = WeightedChoice::from_weights(weights).expect("valid weights");
+            let got: Vec<usize> = (0..20).map(|_| choice.sample(&mut rng)).collect();
+            assert_eq!(got, want, "weights {weights:?}");
+        }
+        assert!(WeightedChoice::from_weights(&[]).is_err());
+        assert!(WeightedChoice::from_weights(&[1.0, -1.0]).is_err());
+        assert!(WeightedChoice::from_weights(&[0.0, 0.0]).is_err());
+        assert!(WeightedChoice::from_weights(&[f64::NAN]).is_err());
     }
 
     #[test]
