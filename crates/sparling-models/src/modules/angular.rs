@@ -11,8 +11,9 @@
 //! the *reading order* only; the motif model and the sparsity layer are untouched. The paper's
 //! encoder (row LSTM) stays the default and is what the `paper` preset uses.
 
-use burn::nn::{BiLstm, BiLstmConfig};
 use burn::prelude::*;
+
+use super::lstm::BiLstm;
 
 /// `[batch, H, W, D]` grid features to a `[batch, bins, D]` cyclic angular sequence.
 #[derive(Module, Debug)]
@@ -25,9 +26,7 @@ impl AngularScan {
     /// A scan with `bins` sectors over features of width `d_model` (even).
     pub fn new(d_model: usize, bins: usize, device: &Device) -> Self {
         Self {
-            lstm: BiLstmConfig::new(d_model, d_model / 2, true)
-                .with_batch_first(true)
-                .init(device),
+            lstm: BiLstm::new(d_model, d_model / 2, device),
             bins,
         }
     }
@@ -49,7 +48,7 @@ impl AngularScan {
             .reshape([n, self.bins, d]);
         // Three laps, keep the middle one: both directions have seen the whole circle.
         let laps = Tensor::cat(vec![sectors.clone(), sectors.clone(), sectors.clone()], 1);
-        let (states, _) = self.lstm.forward(laps, None);
+        let states = self.lstm.forward(laps);
         let middle = states.slice([0..n, self.bins..2 * self.bins, 0..d]);
         middle + sectors
     }

@@ -10,11 +10,12 @@ use burn::nn::activation::ActivationConfig;
 use burn::nn::transformer::{
     TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
 };
-use burn::nn::{BiLstm, BiLstmConfig, Dropout, DropoutConfig};
+use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::angular::AngularScan;
+use super::lstm::BiLstm;
 use super::positional::{grid_positions, sinusoids};
 use crate::config::Positions;
 
@@ -70,11 +71,7 @@ impl RowEncoder {
         device: &Device,
     ) -> Self {
         Self {
-            lstm: lstm.then(|| {
-                BiLstmConfig::new(d_model, d_model / 2, true)
-                    .with_batch_first(true)
-                    .init(device)
-            }),
+            lstm: lstm.then(|| BiLstm::new(d_model, d_model / 2, device)),
             angular: angular_bins.map(|bins| AngularScan::new(d_model, bins, device)),
             dropout: DropoutConfig::new(transformer.dropout).init(),
             transformer: (transformer.layers > 0).then(|| transformer.encoder(d_model, device)),
@@ -99,7 +96,7 @@ impl RowEncoder {
         }
         if let Some(lstm) = &self.lstm {
             // [N, H, W, D] -> [N*H, W, D]: each row is one sequence along the width.
-            let (rows, _) = lstm.forward(x.reshape([n * h, w, d]), None);
+            let rows = lstm.forward(x.reshape([n * h, w, d]));
             x = rows.reshape([n, h, w, d]);
         }
         x = x + grid_positions(h, w, self.d_model, self.positions, &device).unsqueeze::<4>();

@@ -6,6 +6,7 @@ pub mod angular;
 pub mod collapse;
 pub mod decoder;
 pub mod encoder;
+pub mod lstm;
 pub mod motif;
 pub mod positional;
 pub mod residual;
