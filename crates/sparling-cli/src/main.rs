@@ -31,7 +31,7 @@ enum Command {
     Train(commands::train::TrainArgs),
     /// Motif errors (FPE, FNE, CE) and end-to-end errors of a trained run at a density.
     Eval(commands::eval::EvalArgs),
-    /// Draw the active motif pixels of a trained model on images, and the channel-to-digit
+    /// Draw the active motif pixels of a trained model on its inputs, and the channel-to-class
     /// confusion matrix.
     Motifs(commands::motifs::MotifsArgs),
 }

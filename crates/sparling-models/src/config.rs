@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sparling_core::{ScheduleConfig, ThresholdScope};
-use sparling_data::{AudioConfig, DigitCircleConfig};
+use sparling_data::{AudioConfig, DigitCircleConfig, LatexConfig, Vocabulary};
 
 use crate::error::ModelError;
 use crate::modules::encoder::TransformerConfig;
@@ -239,13 +239,18 @@ pub enum DomainConfig {
     DigitCircle(DigitCircleConfig),
     /// Spoken digits (FSDD clips as log-mel spectrograms; the paper's AudioMNIST-Sequence).
     Audio(AudioDomainConfig),
+    /// LaTeX-OCR: rendered formulas of the authors' grammar (latex_audio.md A), 120x360 images.
+    Latex(LatexConfig),
 }
 
 impl DomainConfig {
     /// The CLI names of all domains.
-    pub const NAMES: [&'static str; 2] = ["digit-circle", "audio"];
+    pub const NAMES: [&'static str; 3] = ["digit-circle", "audio", "latex"];
 
-    /// Fewest and most motifs (digits) per example, with the names of the two fields.
+    /// Fewest and most motifs per example, with the names of the two fields. For LaTeX the
+    /// bound is the formula length in tokens: the grammar draws the length first and the visible
+    /// symbols follow from it (at most one per token), so shorter formulas are the easier
+    /// examples a curriculum wants.
     fn motif_count_range(&self) -> ((usize, &'static str), (usize, &'static str)) {
         match self {
             DomainConfig::DigitCircle(c) => (
@@ -256,11 +261,16 @@ impl DomainConfig {
                 (c.audio.min_digits, "domain.audio.min_digits"),
                 (c.audio.max_digits, "domain.audio.max_digits"),
             ),
+            DomainConfig::Latex(c) => (
+                (c.min_length, "domain.min_length"),
+                (c.max_length, "domain.max_length"),
+            ),
         }
     }
 
     /// The same domain with at most `max_motifs` motifs (digits per image or per clip) per
-    /// example.
+    /// example. For LaTeX, `max_motifs` caps the formula length in tokens (`domain.max_length`),
+    /// an upper bound on its visible symbols.
     ///
     /// # Errors
     /// [`ModelError::InvalidConfig`] if the domain cannot hold that few or that many.
@@ -283,6 +293,10 @@ impl DomainConfig {
                 c.audio.max_digits = max_motifs;
                 DomainConfig::Audio(c)
             }
+            DomainConfig::Latex(c) => DomainConfig::Latex(LatexConfig {
+                max_length: max_motifs,
+                ..c.clone()
+            }),
         })
     }
 
@@ -291,6 +305,16 @@ impl DomainConfig {
         match self {
             DomainConfig::DigitCircle(_) => "digit-circle",
             DomainConfig::Audio(_) => "audio",
+            DomainConfig::Latex(_) => "latex",
+        }
+    }
+
+    /// Size of the decoder vocabulary the domain's targets are written in (12 for DigitCircle;
+    /// the 28-token LaTeX-CFG vocabulary for LaTeX and audio).
+    pub fn vocabulary_size(&self) -> usize {
+        match self {
+            DomainConfig::DigitCircle(_) => Vocabulary::digit_circle().len(),
+            DomainConfig::Audio(_) | DomainConfig::Latex(_) => Vocabulary::latex_cfg().len(),
         }
     }
 
@@ -303,6 +327,7 @@ impl DomainConfig {
         match self {
             DomainConfig::DigitCircle(c) => c.validate().map_err(sparling_data::DataError::from)?,
             DomainConfig::Audio(c) => c.audio.validate().map_err(sparling_data::DataError::from)?,
+            DomainConfig::Latex(c) => c.validate().map_err(sparling_data::DataError::from)?,
         }
         Ok(())
     }
@@ -332,6 +357,14 @@ impl ModelConfig {
         match self {
             ModelConfig::Image(m) => &m.motif,
             ModelConfig::Sequence(m) => &m.motif,
+        }
+    }
+
+    /// The decoder configuration.
+    pub fn decoder(&self) -> &DecoderConfig {
+        match self {
+            ModelConfig::Image(m) => &m.decoder,
+            ModelConfig::Sequence(m) => &m.decoder,
         }
     }
 
@@ -424,10 +457,13 @@ impl RunConfig {
         self.model.sparsity()
     }
 
-    /// The model must be of the domain's kind and accept its inputs.
+    /// The model must be of the domain's kind, accept its inputs and decode its vocabulary.
     fn check_domain_fits_model(&self) -> Result<(), ModelError> {
         match (&self.domain, &self.model) {
-            (DomainConfig::DigitCircle(_), ModelConfig::Image(_)) => Ok(()),
+            (DomainConfig::DigitCircle(c), ModelConfig::Image(m)) => {
+                m.check_image(c.size, c.size)?
+            }
+            (DomainConfig::Latex(c), ModelConfig::Image(m)) => m.check_image(c.height, c.width)?,
             (DomainConfig::Audio(a), ModelConfig::Sequence(m)) => {
                 let mels = a.audio.n_mels;
                 if m.motif.in_channels != mels {
@@ -448,21 +484,37 @@ impl RunConfig {
                         format!("must not exceed the {frames} spectrogram frames of a clip"),
                     ));
                 }
-                Ok(())
             }
-            (domain, model) => Err(ModelError::invalid(
-                "model.kind",
-                model.kind(),
-                format!(
-                    "the {} domain needs a `{}` model",
-                    domain.name(),
-                    match domain {
-                        DomainConfig::DigitCircle(_) => "image",
-                        DomainConfig::Audio(_) => "sequence",
-                    }
-                ),
-            )),
+            (domain, model) => {
+                return Err(ModelError::invalid(
+                    "model.kind",
+                    model.kind(),
+                    format!(
+                        "the {} domain needs a `{}` model",
+                        domain.name(),
+                        match domain {
+                            DomainConfig::DigitCircle(_) | DomainConfig::Latex(_) => "image",
+                            DomainConfig::Audio(_) => "sequence",
+                        }
+                    ),
+                ));
+            }
         }
+        // A smaller vocabulary would index past the logits in the loss; a larger one could
+        // decode ids that name no token.
+        let vocab = self.domain.vocabulary_size();
+        let decoder = self.model.decoder().vocab;
+        if decoder != vocab {
+            return Err(ModelError::invalid(
+                "model.decoder.vocab",
+                decoder,
+                format!(
+                    "must equal the {} domain's vocabulary size ({vocab})",
+                    self.domain.name()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Parse and validate a TOML document.
@@ -528,6 +580,34 @@ impl ImageModelConfig {
             &self.encoder.transformer,
             &self.decoder,
         )
+    }
+
+    /// The model must read one-channel `height x width` images: the space-to-depth folding
+    /// needs whole blocks, and the collapse's pooling at least one cell.
+    fn check_image(&self, height: usize, width: usize) -> Result<(), ModelError> {
+        if self.motif.in_channels != 1 {
+            return Err(ModelError::invalid(
+                "model.motif.in_channels",
+                self.motif.in_channels,
+                "must be 1: the images have one channel",
+            ));
+        }
+        let p = self.motif.patch;
+        if !height.is_multiple_of(p) || !width.is_multiple_of(p) {
+            return Err(ModelError::invalid(
+                "model.motif.patch",
+                p,
+                format!("must divide the image size {height}x{width}"),
+            ));
+        }
+        if self.collapse.pool > height.min(width) {
+            return Err(ModelError::invalid(
+                "model.collapse.pool",
+                self.collapse.pool,
+                format!("must not exceed the shorter side of the {height}x{width} images"),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use rayon::prelude::*;
 use sparling_data::audio::{FSDD_ENV, resolve_recordings_dir};
+use sparling_data::latex::LatexOcr;
 use sparling_data::{
     AudioClip, AudioSequence, Dataset, DigitCircle, RecordingIndex, Split, Vocabulary,
 };
@@ -13,6 +14,10 @@ use sparling_metrics::TrueMotif;
 
 use crate::config::{AudioDomainConfig, DomainConfig};
 use crate::error::ModelError;
+
+mod latex;
+
+pub use latex::{LATEX_FOOTPRINT_PAD, LatexTask, latex_motifs};
 
 /// A batch of examples as host arrays.
 #[derive(Clone, Debug, PartialEq)]
@@ -293,7 +298,8 @@ impl AudioDomainConfig {
 
 impl DomainConfig {
     /// Build the task of this domain. The audio domain reads its recordings here (once per
-    /// process and directory).
+    /// process and directory); LaTeX renders with the built-in TeX layout and rasteriser (the
+    /// pdflatex backend, 0.2 s per formula, is for fidelity checks, not training).
     ///
     /// # Errors
     /// An invalid domain configuration, or missing or unreadable recordings.
@@ -303,6 +309,7 @@ impl DomainConfig {
                 Box::new(DigitCircleTask::new(DigitCircle::new(c.clone())?))
             }
             DomainConfig::Audio(c) => Box::new(AudioTask::new(c.sequence()?)),
+            DomainConfig::Latex(c) => Box::new(LatexTask::new(LatexOcr::new(c.clone())?)),
         })
     }
 }

@@ -14,6 +14,7 @@ use sparling_models::task::Task;
 
 pub mod eval;
 pub mod generate;
+pub mod latex_motifs;
 pub mod motifs;
 pub mod run_dir;
 pub mod train;

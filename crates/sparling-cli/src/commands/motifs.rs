@@ -8,7 +8,8 @@ use burn::prelude::*;
 use clap::Args;
 use sparling_data::audio::export::render_motif_activations;
 use sparling_data::export::{ActivePixel, render_activations};
-use sparling_data::{Dataset, DigitCircle, DigitCircleConfig, Split};
+use sparling_data::latex::LatexOcr;
+use sparling_data::{Dataset, DigitCircle, DigitCircleConfig, LatexConfig, Split, SymbolClass};
 use sparling_metrics::confusion_svg;
 use sparling_models::SparlingModel;
 use sparling_models::checkpoint::load_model;
@@ -28,8 +29,8 @@ pub struct MotifsArgs {
     /// Number of motif-evaluation images (or audio clips) to draw.
     #[arg(long, default_value_t = 8)]
     count: usize,
-    /// Samples used to assign each channel to a digit (as the run's CE does: Hungarian for
-    /// DigitCircle, each channel's majority digit for audio) and for the matrix.
+    /// Samples used to assign each channel to a class (as the run's CE does: Hungarian for
+    /// DigitCircle, each channel's majority class for audio and LaTeX) and for the matrix.
     #[arg(long, default_value_t = 500)]
     confusion_samples: usize,
     /// Upscaling factor of the PNGs (image domains; audio pictures have a fixed size).
@@ -60,17 +61,20 @@ pub fn run(args: &MotifsArgs) -> anyhow::Result<()> {
 
     let one_to_one = task.motif_protocol().hungarian;
     let (confusion, _) = motif_confusion(&model, task, args.confusion_samples, 50, &opened.device)?;
-    let channel_digits: Vec<Option<u8>> = confusion
-        .channel_classes(one_to_one)
-        .into_iter()
+    let channel_classes = confusion.channel_classes(one_to_one);
+    let channel_digits: Vec<Option<u8>> = channel_classes
+        .iter()
         .map(|d| d.and_then(|d| u8::try_from(d).ok()))
         .collect();
-    let names: Vec<String> = (0..confusion.num_classes())
-        .map(|d| d.to_string())
-        .collect();
+    let names = class_names(&opened.config.domain, confusion.num_classes());
     let title = format!(
-        "motif-eval, {} samples, density {:.3e}: true digit (rows) x channel",
-        args.confusion_samples, opened.checkpoint.density
+        "motif-eval, {} samples, density {:.3e}: true {} (rows) x channel",
+        args.confusion_samples,
+        opened.checkpoint.density,
+        match opened.config.domain {
+            DomainConfig::Latex(_) => "symbol",
+            _ => "digit",
+        }
     );
     confusion_svg(&confusion, &names, &title, &args.out.join("confusion.svg"))?;
 
@@ -79,17 +83,19 @@ pub fn run(args: &MotifsArgs) -> anyhow::Result<()> {
         task,
         device: &opened.device,
         channel_digits: &channel_digits,
+        channel_classes: &channel_classes,
         count: args.count,
         out: &args.out,
     };
     match &opened.config.domain {
         DomainConfig::DigitCircle(domain) => pictures.digit_circle(domain, args.scale)?,
         DomainConfig::Audio(domain) => pictures.audio(domain)?,
+        DomainConfig::Latex(domain) => pictures.latex(domain, args.scale)?,
     }
     println!(
-        "channel -> digit ({}): {}",
+        "channel -> class ({}): {}",
         if one_to_one { "Hungarian" } else { "majority" },
-        assignment(&channel_digits)
+        assignment(&channel_classes, &names)
     );
     print!("{confusion}");
     println!(
@@ -105,7 +111,10 @@ struct Pictures<'a> {
     model: &'a SparlingModel,
     task: &'a dyn Task,
     device: &'a Device,
+    /// Per channel, the digit it stands for (digit domains' renderers).
     channel_digits: &'a [Option<u8>],
+    /// Per channel, the class it stands for.
+    channel_classes: &'a [Option<usize>],
     count: usize,
     out: &'a Path,
 }
@@ -177,14 +186,50 @@ impl Pictures<'_> {
         }
         Ok(())
     }
+
+    /// The formulas upscaled (ink faint), true boxes outlined in their class colour, active
+    /// pixels as squares in the colour of the class their channel stands for.
+    fn latex(&self, domain: &LatexConfig, scale: u32) -> anyhow::Result<()> {
+        let generator = LatexOcr::new(domain.clone())?;
+        let samples = Dataset::new(generator, Split::MotifEval).batch(0, self.count)?;
+        let (maps, [_, channels, h, w]) = self.maps()?;
+        let size = channels * h * w;
+        for (i, sample) in samples.iter().enumerate() {
+            let picture = super::latex_motifs::render(
+                sample,
+                &maps[i * size..(i + 1) * size],
+                channels,
+                self.channel_classes,
+                scale,
+            );
+            let path = self.path(i);
+            picture
+                .save(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(())
+    }
 }
 
-fn assignment(channel_digits: &[Option<u8>]) -> String {
-    channel_digits
+/// Row labels of the confusion matrix: the digits, or LaTeX's symbol names (`FRACBAR` for the
+/// fraction bar).
+fn class_names(domain: &DomainConfig, classes: usize) -> Vec<String> {
+    (0..classes)
+        .map(|d| match domain {
+            DomainConfig::Latex(_) => {
+                SymbolClass::from_id(d).map_or_else(|| d.to_string(), |c| c.name().to_string())
+            }
+            _ => d.to_string(),
+        })
+        .collect()
+}
+
+fn assignment(channel_classes: &[Option<usize>], names: &[String]) -> String {
+    channel_classes
         .iter()
         .enumerate()
-        .map(|(c, d)| match d {
-            Some(d) => format!("#{c}->{d}"),
+        .map(|(c, d)| match d.and_then(|d| names.get(d)) {
+            Some(name) => format!("#{c}->{name}"),
             None => format!("#{c}->-"),
         })
         .collect::<Vec<_>>()

@@ -23,6 +23,8 @@ pub enum DomainArg {
     /// Spoken digits (15 s clips of 5-10 FSDD recordings, as log-mel spectrograms; needs the
     /// recordings: --data DIR or $SPARLING_FSDD).
     Audio,
+    /// LaTeX-OCR (120x360 renders of formulas of the authors' grammar, 25 % speckle noise).
+    Latex,
 }
 
 impl DomainArg {
@@ -31,6 +33,7 @@ impl DomainArg {
         match self {
             DomainArg::DigitCircle => "digit-circle",
             DomainArg::Audio => "audio",
+            DomainArg::Latex => "latex",
         }
     }
 }
@@ -41,8 +44,9 @@ pub struct TrainArgs {
     /// Domain to train on.
     #[arg(value_enum)]
     domain: DomainArg,
-    /// Named configuration: `paper` (the authors' run, for a GPU), `cpu` (anneals on a 2-core
-    /// CPU in about 2 hours) or `tiny` (seconds; for smoke tests).
+    /// Named configuration: `paper` (the authors' run, for a GPU), `cpu` (a recipe for a
+    /// 2-core CPU: about 2 hours for DigitCircle, longer for LaTeX, see docs/latex.md) or `tiny`
+    /// (seconds; for smoke tests).
     #[arg(long, default_value = "cpu")]
     preset: String,
     /// A full run configuration in TOML (see `--dump-config`); replaces the preset.

@@ -1,10 +1,12 @@
 //! Named configurations per domain: `paper` (the authors' run, exactly), `cpu` (a recipe that
 //! anneals on a 2-core CPU) and `tiny` (for tests).
 //!
-//! [`get`] picks a preset by domain name (`digit-circle`, `audio`), as the CLI and xtask do.
+//! [`get`] picks a preset by domain name (`digit-circle`, `audio`, `latex`), as the CLI and
+//! xtask do.
 
 mod audio;
 mod digit_circle;
+mod latex;
 
 pub use audio::{
     AUDIO_MEAN_DIGITS, AUDIO_MIN_DENSITY, AUDIO_PAPER_EVAL_DENSITY, AUDIO_PRESETS, audio,
@@ -13,6 +15,10 @@ pub use audio::{
 pub use digit_circle::{
     DIGIT_CIRCLE_MIN_DENSITY, DIGIT_CIRCLE_PRESETS, digit_circle, digit_circle_cpu,
     digit_circle_paper, digit_circle_tiny,
+};
+pub use latex::{
+    LATEX_CPU_DONE_AT_DENSITY, LATEX_MEAN_SYMBOLS, LATEX_MIN_DENSITY, LATEX_PAPER_EVAL_DENSITY,
+    LATEX_PRESETS, latex, latex_cpu, latex_paper, latex_tiny,
 };
 
 use crate::config::{DomainConfig, RunConfig};
@@ -27,6 +33,7 @@ pub fn get(domain: &str, name: &str, seed: i64) -> Result<RunConfig, ModelError>
     match domain {
         "digit-circle" => digit_circle(name, seed),
         "audio" => audio(name, seed),
+        "latex" => latex(name, seed),
         _ => Err(ModelError::UnknownDomain {
             name: domain.into(),
             available: DomainConfig::NAMES.join(", "),
@@ -42,6 +49,7 @@ pub fn names(domain: &str) -> Result<&'static [&'static str], ModelError> {
     match domain {
         "digit-circle" => Ok(&DIGIT_CIRCLE_PRESETS),
         "audio" => Ok(&AUDIO_PRESETS),
+        "latex" => Ok(&LATEX_PRESETS),
         _ => Err(ModelError::UnknownDomain {
             name: domain.into(),
             available: DomainConfig::NAMES.join(", "),
