@@ -29,10 +29,24 @@ pub(crate) const PAPER: [u8; 3] = [250, 250, 250];
 /// The image at its own resolution, ink (1) black on white (0).
 #[must_use]
 pub fn to_gray(image: &BinaryImage) -> GrayImage {
+    gray_with_ink(image, true)
+}
+
+/// `image` as greyscale: pixels whose value is `ink` black, all others white. The domains
+/// differ in polarity (DigitCircle marks ink with 1, LaTeX with 0).
+pub(crate) fn gray_with_ink(image: &BinaryImage, ink: bool) -> GrayImage {
     let (w, h) = (image.width() as u32, image.height() as u32);
     GrayImage::from_fn(w, h, |x, y| {
-        let on = image.get(y as usize, x as usize).unwrap_or(false);
-        Luma([if on { 0 } else { 255 }])
+        let black = image.get(y as usize, x as usize) == Some(ink);
+        Luma([if black { 0 } else { 255 }])
+    })
+}
+
+/// Saves a greyscale picture as PNG, naming the file in the error.
+pub(crate) fn save_gray(gray: &GrayImage, path: &Path) -> Result<(), DataError> {
+    gray.save(path).map_err(|source| DataError::Image {
+        path: path.to_owned(),
+        source,
     })
 }
 
@@ -41,12 +55,7 @@ pub fn to_gray(image: &BinaryImage) -> GrayImage {
 /// # Errors
 /// [`DataError::Image`] if the file cannot be written.
 pub fn write_png(image: &BinaryImage, path: &Path) -> Result<(), DataError> {
-    to_gray(image)
-        .save(path)
-        .map_err(|source| DataError::Image {
-            path: path.to_owned(),
-            source,
-        })
+    save_gray(&to_gray(image), path)
 }
 
 /// The image upscaled by `scale` on a margin, with each ground-truth box outlined in its

@@ -127,8 +127,12 @@ impl Pictures<'_> {
         Ok(motif_maps_host(self.model, inputs)?)
     }
 
-    fn path(&self, i: usize) -> PathBuf {
-        self.out.join(format!("motifs-{i:03}.png"))
+    /// Writes picture `i` as `motifs-NNN.png`.
+    fn save(&self, i: usize, picture: &image::RgbImage) -> anyhow::Result<()> {
+        let path = self.out.join(format!("motifs-{i:03}.png"));
+        picture
+            .save(&path)
+            .with_context(|| format!("writing {}", path.display()))
     }
 
     /// The images upscaled, active pixels coloured by channel, true boxes outlined.
@@ -155,10 +159,7 @@ impl Pictures<'_> {
                 self.channel_digits,
                 scale,
             );
-            let path = self.path(i);
-            picture
-                .save(&path)
-                .with_context(|| format!("writing {}", path.display()))?;
+            self.save(i, &picture)?;
         }
         Ok(())
     }
@@ -179,10 +180,7 @@ impl Pictures<'_> {
                 &sample.motifs,
                 self.channel_digits,
             )?;
-            let path = self.path(i);
-            picture
-                .save(&path)
-                .with_context(|| format!("writing {}", path.display()))?;
+            self.save(i, &picture)?;
         }
         Ok(())
     }
@@ -202,10 +200,7 @@ impl Pictures<'_> {
                 self.channel_classes,
                 scale,
             );
-            let path = self.path(i);
-            picture
-                .save(&path)
-                .with_context(|| format!("writing {}", path.display()))?;
+            self.save(i, &picture)?;
         }
         Ok(())
     }

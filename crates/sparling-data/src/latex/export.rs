@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use image::{GrayImage, Luma, Rgb, RgbImage};
+use image::{GrayImage, Rgb, RgbImage};
 
 use super::LatexSample;
 use crate::bitmap::BinaryImage;
@@ -41,11 +41,7 @@ pub fn class_colour(id: usize) -> [u8; 3] {
 /// A LaTeX-domain image (1 = white background, 0 = ink or noise) as greyscale.
 #[must_use]
 pub fn to_gray(image: &BinaryImage) -> GrayImage {
-    let (w, h) = (image.width() as u32, image.height() as u32);
-    GrayImage::from_fn(w, h, |x, y| {
-        let white = image.get(y as usize, x as usize).unwrap_or(true);
-        Luma([if white { 255 } else { 0 }])
-    })
+    crate::export::gray_with_ink(image, false)
 }
 
 /// Writes [`to_gray`] as a PNG.
@@ -53,12 +49,7 @@ pub fn to_gray(image: &BinaryImage) -> GrayImage {
 /// # Errors
 /// [`DataError::Image`] if the file cannot be written.
 pub fn write_png(image: &BinaryImage, path: &Path) -> Result<(), DataError> {
-    to_gray(image)
-        .save(path)
-        .map_err(|source| DataError::Image {
-            path: path.to_owned(),
-            source,
-        })
+    crate::export::save_gray(&to_gray(image), path)
 }
 
 /// The sample upscaled by `scale`: formula ink black, noise light grey, and every ground-truth

@@ -172,17 +172,7 @@ pub fn audio_tiny(seed: i64) -> RunConfig {
     m.collapse.channels = 16;
     m.encoder.transformer = transformer(1, 2, 32, 0.1);
     m.decoder.transformer = transformer(1, 2, 32, 0.1);
-    let t = &mut c.training;
-    t.batch_size = 4;
-    t.learning_rate = 1e-3;
-    t.val_every = 16;
-    t.val_samples = 8;
-    t.max_samples = 64;
-    t.log_every = 8;
-    t.schedule = ScheduleConfig::LinearThresholdAdaptive(LinearThresholdAdaptiveConfig {
-        initial_threshold: 0.0,
-        ..LinearThresholdAdaptiveConfig::default()
-    });
+    super::tiny_training(&mut c.training);
     c
 }
 

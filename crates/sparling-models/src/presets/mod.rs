@@ -21,7 +21,9 @@ pub use latex::{
     LATEX_PRESETS, latex, latex_cpu, latex_paper, latex_tiny,
 };
 
-use crate::config::{DomainConfig, RunConfig};
+use sparling_core::{LinearThresholdAdaptiveConfig, ScheduleConfig};
+
+use crate::config::{DomainConfig, RunConfig, TrainingConfig};
 use crate::error::ModelError;
 use crate::modules::encoder::TransformerConfig;
 
@@ -80,4 +82,20 @@ fn cpu_transformer(layers: usize) -> TransformerConfig {
         norm_first: true,
         ..transformer(layers, 4, 256, 0.0)
     }
+}
+
+/// The `tiny` presets' training: batch 4, Adam 1e-3, validation every 16 samples on 8, 64
+/// samples in all, and a schedule whose target starts at 0 so the density falls at every
+/// validation (tests see several levels in seconds).
+fn tiny_training(t: &mut TrainingConfig) {
+    t.batch_size = 4;
+    t.learning_rate = 1e-3;
+    t.val_every = 16;
+    t.val_samples = 8;
+    t.max_samples = 64;
+    t.log_every = 8;
+    t.schedule = ScheduleConfig::LinearThresholdAdaptive(LinearThresholdAdaptiveConfig {
+        initial_threshold: 0.0,
+        ..LinearThresholdAdaptiveConfig::default()
+    });
 }
