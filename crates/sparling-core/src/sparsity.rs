@@ -371,7 +371,7 @@ impl SparsityLayer {
             let k = kth_index(rows, sparsity);
             return kth_smallest(flat, k, self.settings.kth_method).map(Some);
         };
-        let data = read_f32(flat)?;
+        let mut data = read_f32(flat)?;
         if let Some(pos) = data.iter().position(|v| !v.is_finite()) {
             return Err(CoreError::NonFiniteInput {
                 channel: pos / rows,
@@ -382,6 +382,13 @@ impl SparsityLayer {
         if acc.values.len() != groups {
             acc.values = vec![Vec::new(); groups];
             acc.rows = 0;
+        }
+        if acc.rows == 0 && (rows as f64) * (1.0 - sparsity) >= motifs {
+            // Nothing buffered and this batch suffices: select in place (the same values as
+            // buffering and concatenating, without two copies of the batch; at the LaTeX
+            // shape that is 88 MB each).
+            drop(acc);
+            return kth_smallest_host(&mut data, groups, kth_index(rows, sparsity)).map(Some);
         }
         for (buffer, chunk) in acc.values.iter_mut().zip(data.chunks(rows)) {
             buffer.extend_from_slice(chunk);
