@@ -155,6 +155,11 @@ pub struct ReproduceArgs {
     /// Audio: directory of the FSDD recordings (default: $SPARLING_FSDD).
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// Stop each run once its training time (validations excluded, summed over resumptions)
+    /// reaches this many minutes, and evaluate it at the lowest density it trained; the table
+    /// says `TimeBudget`. Without it, runs train to their configured end.
+    #[arg(long, value_name = "MINUTES")]
+    time_budget_minutes: Option<f64>,
 }
 
 /// One seed's outcome.
@@ -228,6 +233,11 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<()> {
     if args.samples == 0 {
         bail!("--samples must be at least 1");
     }
+    if let Some(m) = args.time_budget_minutes
+        && !(m.is_finite() && m > 0.0)
+    {
+        bail!("--time-budget-minutes must be a positive number of minutes, got {m}");
+    }
     let domain = args.domain.name();
     let mut results = Vec::new();
     let mut config = None;
@@ -238,7 +248,8 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<()> {
         let out = args
             .runs
             .join(format!("{domain}-{}-seed{seed}", args.preset));
-        let summary = train_or_resume(&run_config, &out, &device)?;
+        let budget = args.time_budget_minutes.map(|m| m * 60.0);
+        let summary = train_or_resume(&run_config, &out, &device, budget)?;
         let run = RunDir::new(&out);
         let selected = select_checkpoint(&run, None)?;
         tracing::info!(seed, density = selected.density, "evaluating");
@@ -269,6 +280,7 @@ fn train_or_resume(
     config: &RunConfig,
     out: &Path,
     device: &burn::prelude::Device,
+    time_budget: Option<f64>,
 ) -> anyhow::Result<TrainSummary> {
     let run = RunDir::new(out);
     let resume = run.read_config()?.is_some();
@@ -281,6 +293,7 @@ fn train_or_resume(
         device: device.clone(),
         stop: Arc::new(AtomicBool::new(false)),
         pause_at: None,
+        time_budget,
     };
     Ok(sparling_models::train(
         config,

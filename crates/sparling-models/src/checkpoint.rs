@@ -58,6 +58,9 @@ pub enum StopReason {
     SampleCap,
     /// Stopped by the user (Ctrl-C) after writing a checkpoint.
     Interrupted,
+    /// The training time reached the budget the run was started with (`--time-budget-minutes`).
+    /// Resuming with a larger budget continues the run.
+    TimeBudget,
 }
 
 /// Everything besides the weights and optimizer moments needed to continue a run exactly.

@@ -62,6 +62,10 @@ pub struct TrainOptions {
     /// Stop (with a checkpoint, not marked finished) once this many samples are seen; for tests
     /// and time-boxed runs. `None` runs to the configured end.
     pub pause_at: Option<u64>,
+    /// Stop (with a checkpoint, marked finished with [`StopReason::TimeBudget`]) once the run's
+    /// training time, summed over resumptions and without validations, reaches this many
+    /// seconds. `None`: no budget.
+    pub time_budget: Option<f64>,
 }
 
 impl TrainOptions {
@@ -73,6 +77,7 @@ impl TrainOptions {
             device,
             stop: Arc::new(AtomicBool::new(false)),
             pause_at: None,
+            time_budget: None,
         }
     }
 }
@@ -247,6 +252,15 @@ pub fn train(
         }
     };
 
+    // A run stopped by the user continues when resumed; one stopped by its time budget
+    // continues when resumed with a larger budget (or none).
+    match state.stopped {
+        Some(StopReason::Interrupted) => state.stopped = None,
+        Some(StopReason::TimeBudget) if options.time_budget.is_none_or(|b| state.seconds < b) => {
+            state.stopped = None;
+        }
+        _ => {}
+    }
     if state.stopped.is_none() {
         run_loop(
             config,
@@ -288,11 +302,17 @@ fn run_loop(
     std::thread::scope(|scope| -> Result<(), ModelError> {
         let batches = prefetch(scope, &data, split, state.samples, t.batch_size);
         loop {
+            let over_budget = options
+                .time_budget
+                .is_some_and(|b| state.seconds + clock.elapsed().as_secs_f64() >= b);
             if options.pause_at.is_some_and(|p| state.samples >= p)
                 || options.stop.load(Ordering::SeqCst)
+                || over_budget
             {
                 if options.stop.load(Ordering::SeqCst) {
                     state.stopped = Some(StopReason::Interrupted);
+                } else if over_budget {
+                    state.stopped = Some(StopReason::TimeBudget);
                 }
                 state.seconds += clock.elapsed().as_secs_f64();
                 state.accumulator = model.sparsity().sparsity.accumulator_state();

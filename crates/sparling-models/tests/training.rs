@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
-use sparling_models::checkpoint::{RunDir, load_model};
+use sparling_models::checkpoint::{RunDir, StopReason, load_model};
 use sparling_models::training::Quiet;
 use sparling_models::{ModelError, RunConfig, TrainOptions, presets, train};
 
@@ -124,6 +124,43 @@ fn a_paused_and_resumed_run_equals_a_straight_run() {
         );
     }
     assert_eq!(history(&straight), history(&resumed));
+}
+
+/// A run stopped by Ctrl-C or by its time budget continues on `--resume` (the budget only if
+/// it is raised) and ends where a straight run ends.
+#[test]
+fn interrupted_and_time_boxed_runs_continue_when_resumed() {
+    let _guard = exclusive();
+    let root = tempfile::tempdir().expect("tempdir");
+    let config = tiny();
+    let dir = root.path().join("run");
+
+    let mut boxed = options(&dir);
+    boxed.time_budget = Some(0.0);
+    let stopped = train(&config, &boxed, &mut Quiet).expect("time-boxed run");
+    assert_eq!(stopped.stopped, Some(StopReason::TimeBudget));
+    assert_eq!(stopped.samples, 0);
+    // The same budget again: nothing left to train.
+    boxed.resume = true;
+    let again = train(&config, &boxed, &mut Quiet).expect("same budget");
+    assert_eq!(
+        (again.stopped, again.samples),
+        (Some(StopReason::TimeBudget), 0)
+    );
+
+    let mut interrupted = options(&dir);
+    interrupted.resume = true;
+    interrupted
+        .stop
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let paused = train(&config, &interrupted, &mut Quiet).expect("interrupted run");
+    assert_eq!(paused.stopped, Some(StopReason::Interrupted));
+
+    let mut resume = options(&dir);
+    resume.resume = true;
+    let done = train(&config, &resume, &mut Quiet).expect("resumed run");
+    assert_eq!(done.samples, config.training.max_samples);
+    assert_eq!(done.stopped, Some(StopReason::SampleCap));
 }
 
 #[test]

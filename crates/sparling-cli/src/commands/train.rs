@@ -69,6 +69,11 @@ pub struct TrainArgs {
     /// (continue later with --resume).
     #[arg(long)]
     pause_at: Option<u64>,
+    /// Stop with a checkpoint once training (validations excluded, summed over resumptions)
+    /// has taken this many minutes; the run counts as finished and can be evaluated. Resume
+    /// with a larger budget to continue.
+    #[arg(long, value_name = "MINUTES", value_parser = positive_minutes)]
+    time_budget_minutes: Option<f64>,
     /// Compute backend: `flex` (CPU, default), `tch` or `cuda` (need the cargo features).
     #[arg(long, default_value = "flex")]
     backend: String,
@@ -160,6 +165,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         device,
         stop,
         pause_at: args.pause_at,
+        time_budget: args.time_budget_minutes.map(|m| m * 60.0),
     };
     tracing::info!(
         preset = %config.preset,
@@ -264,5 +270,13 @@ impl TrainObserver for Progress {
             Some(bar) => bar.println(line),
             None => tracing::info!("{line}"),
         }
+    }
+}
+
+/// A time budget in minutes: a finite number above zero.
+pub(crate) fn positive_minutes(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(m) if m.is_finite() && m > 0.0 => Ok(m),
+        _ => Err(format!("`{value}` is not a positive number of minutes")),
     }
 }
