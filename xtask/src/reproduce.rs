@@ -318,6 +318,9 @@ fn write_results(
     if let Some(data) = &args.data {
         write!(command, " --data {}", data.display())?;
     }
+    if let Some(minutes) = args.time_budget_minutes {
+        write!(command, " --time-budget-minutes {minutes}")?;
+    }
 
     let json = Results {
         domain,
