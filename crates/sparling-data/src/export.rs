@@ -178,7 +178,8 @@ pub fn write_overlay_png(
         })
 }
 
-pub(crate) fn fill_rect(canvas: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, colour: [u8; 3]) {
+/// Fills the `w × h` rectangle at `(x, y)`, clipped to the canvas.
+pub fn fill_rect(canvas: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, colour: [u8; 3]) {
     let x_end = (x + w).min(canvas.width());
     let y_end = (y + h).min(canvas.height());
     for yy in y..y_end {

@@ -5,13 +5,20 @@
 //! `tab20` colour of the symbol class its channel stands for, framed in black so that light
 //! colours stay visible on white.
 
-use image::{Rgb, RgbImage};
+use image::RgbImage;
 use sparling_data::LatexSample;
-use sparling_data::latex::export::class_colour;
+use sparling_data::export::fill_rect;
+use sparling_data::latex::export::{OverlayStyle, class_colour, render_overlay_with};
 
-const PAPER: [u8; 3] = [255, 255, 255];
 const NOISE: [u8; 3] = [236, 236, 236];
 const FAINT_INK: [u8; 3] = [170, 170, 170];
+/// The formula under the activations: ink faint, noise fainter, one-pixel box outlines.
+const STYLE: OverlayStyle = OverlayStyle {
+    ink: FAINT_INK,
+    noise: NOISE,
+    paper: [255, 255, 255],
+    thick_outlines: false,
+};
 const FRAME: [u8; 3] = [0, 0, 0];
 /// Fill of a channel that stands for no class.
 const UNASSIGNED: [u8; 3] = [0, 0, 0];
@@ -34,32 +41,7 @@ pub fn render(
 ) -> RgbImage {
     let scale = scale.max(1);
     let (h, w) = (sample.clean.height(), sample.clean.width());
-    let mut canvas = RgbImage::from_fn(w as u32 * scale, h as u32 * scale, |x, y| {
-        let (r, c) = ((y / scale) as usize, (x / scale) as usize);
-        Rgb(if sample.clean.get(r, c) == Some(false) {
-            FAINT_INK
-        } else if sample.image.get(r, c) == Some(false) {
-            NOISE
-        } else {
-            PAPER
-        })
-    });
-    let (cw, ch) = (canvas.width(), canvas.height());
-    for b in &sample.symbols {
-        let colour = class_colour(b.class.id());
-        let x0 = (b.xmin as u32 * scale).saturating_sub(1);
-        let y0 = (b.ymin as u32 * scale).saturating_sub(1);
-        let x1 = ((b.xmax as u32 + 1) * scale).min(cw - 1);
-        let y1 = ((b.ymax as u32 + 1) * scale).min(ch - 1);
-        for x in x0..=x1 {
-            canvas.put_pixel(x, y0, Rgb(colour));
-            canvas.put_pixel(x, y1, Rgb(colour));
-        }
-        for y in y0..=y1 {
-            canvas.put_pixel(x0, y, Rgb(colour));
-            canvas.put_pixel(x1, y, Rgb(colour));
-        }
-    }
+    let mut canvas = render_overlay_with(sample, scale, &STYLE);
     let plane = h * w;
     for pixel in 0..plane {
         let strongest = (0..channels)
@@ -75,20 +57,12 @@ pub fn render(
             .flatten()
             .map_or(UNASSIGNED, class_colour);
         let (x, y) = ((pixel % w) as u32 * scale, (pixel / w) as u32 * scale);
-        square(&mut canvas, x, y, scale, FRAME);
+        fill_rect(&mut canvas, x, y, scale, scale, FRAME);
         if scale >= 3 {
-            square(&mut canvas, x + 1, y + 1, scale - 2, fill);
+            fill_rect(&mut canvas, x + 1, y + 1, scale - 2, scale - 2, fill);
         }
     }
     canvas
-}
-
-fn square(canvas: &mut RgbImage, x: u32, y: u32, size: u32, colour: [u8; 3]) {
-    for yy in y..(y + size).min(canvas.height()) {
-        for xx in x..(x + size).min(canvas.width()) {
-            canvas.put_pixel(xx, yy, Rgb(colour));
-        }
-    }
 }
 
 #[cfg(test)]

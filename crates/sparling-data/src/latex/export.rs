@@ -52,10 +52,38 @@ pub fn write_png(image: &BinaryImage, path: &Path) -> Result<(), DataError> {
     crate::export::save_gray(&to_gray(image), path)
 }
 
+/// How [`render_overlay_with`] draws a formula under its boxes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverlayStyle {
+    /// Formula ink (pixels inked in the clean render).
+    pub ink: [u8; 3],
+    /// Noise pixels (ink in the noisy image only).
+    pub noise: [u8; 3],
+    /// Background.
+    pub paper: [u8; 3],
+    /// Outline the boxes two pixels thick at scale 3 and more (else always one pixel).
+    pub thick_outlines: bool,
+}
+
+/// The style of [`render_overlay`]: ink black, noise light grey, thick outlines.
+pub const OVERLAY_STYLE: OverlayStyle = OverlayStyle {
+    ink: [20, 20, 20],
+    noise: [215, 215, 215],
+    paper: [255, 255, 255],
+    thick_outlines: true,
+};
+
 /// The sample upscaled by `scale`: formula ink black, noise light grey, and every ground-truth
 /// box outlined in its class colour, just outside the box so the outline does not hide ink.
 #[must_use]
 pub fn render_overlay(sample: &LatexSample, scale: u32) -> RgbImage {
+    render_overlay_with(sample, scale, &OVERLAY_STYLE)
+}
+
+/// [`render_overlay`] in another style (the motif pictures draw the ink faint, so that the
+/// activations drawn over it stand out).
+#[must_use]
+pub fn render_overlay_with(sample: &LatexSample, scale: u32, style: &OverlayStyle) -> RgbImage {
     let scale = scale.max(1);
     let (h, w) = (sample.clean.height() as u32, sample.clean.width() as u32);
     let mut canvas = RgbImage::from_fn(w * scale, h * scale, |x, y| {
@@ -63,18 +91,19 @@ pub fn render_overlay(sample: &LatexSample, scale: u32) -> RgbImage {
         let ink = sample.clean.get(r, c) == Some(false);
         let noise = sample.image.get(r, c) == Some(false);
         Rgb(if ink {
-            [20, 20, 20]
+            style.ink
         } else if noise {
-            [215, 215, 215]
+            style.noise
         } else {
-            [255, 255, 255]
+            style.paper
         })
     });
     let (cw, ch) = (w * scale, h * scale);
+    let thickness = 1 + u32::from(style.thick_outlines && scale >= 3);
     for b in &sample.symbols {
         let colour = Rgb(class_colour(b.class.id()));
-        // Outline just outside the box, two pixels thick at scale 3 and more.
-        for t in 1..=(1 + u32::from(scale >= 3)) {
+        // Outline just outside the box.
+        for t in 1..=thickness {
             let x0 = (b.xmin as u32 * scale).saturating_sub(t);
             let y0 = (b.ymin as u32 * scale).saturating_sub(t);
             let x1 = ((b.xmax as u32 + 1) * scale + t - 1).min(cw - 1);
