@@ -158,7 +158,7 @@ pub struct ReproduceArgs {
     /// Stop each run once its training time (validations excluded, summed over resumptions)
     /// reaches this many minutes, and evaluate it at the lowest density it trained; the table
     /// says `TimeBudget`. Without it, runs train to their configured end.
-    #[arg(long, value_name = "MINUTES")]
+    #[arg(long, value_name = "MINUTES", value_parser = sparling_models::training::parse_budget_minutes)]
     time_budget_minutes: Option<f64>,
 }
 
@@ -232,11 +232,6 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<()> {
     let device = backend.device()?;
     if args.samples == 0 {
         bail!("--samples must be at least 1");
-    }
-    if let Some(m) = args.time_budget_minutes
-        && !(m.is_finite() && m > 0.0)
-    {
-        bail!("--time-budget-minutes must be a positive number of minutes, got {m}");
     }
     let domain = args.domain.name();
     let mut results = Vec::new();

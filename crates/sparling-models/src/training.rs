@@ -82,6 +82,17 @@ impl TrainOptions {
     }
 }
 
+/// Parses a time budget in minutes (`--time-budget-minutes`): a finite number above zero.
+///
+/// # Errors
+/// A message naming the value, for a command-line parser to show.
+pub fn parse_budget_minutes(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(m) if m.is_finite() && m > 0.0 => Ok(m),
+        _ => Err(format!("`{value}` is not a positive number of minutes")),
+    }
+}
+
 /// What `summary.json` holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainSummary {

@@ -72,7 +72,7 @@ pub struct TrainArgs {
     /// Stop with a checkpoint once training (validations excluded, summed over resumptions)
     /// has taken this many minutes; the run counts as finished and can be evaluated. Resume
     /// with a larger budget to continue.
-    #[arg(long, value_name = "MINUTES", value_parser = positive_minutes)]
+    #[arg(long, value_name = "MINUTES", value_parser = sparling_models::training::parse_budget_minutes)]
     time_budget_minutes: Option<f64>,
     /// Compute backend: `flex` (CPU, default), `tch` or `cuda` (need the cargo features).
     #[arg(long, default_value = "flex")]
@@ -270,13 +270,5 @@ impl TrainObserver for Progress {
             Some(bar) => bar.println(line),
             None => tracing::info!("{line}"),
         }
-    }
-}
-
-/// A time budget in minutes: a finite number above zero.
-pub(crate) fn positive_minutes(value: &str) -> Result<f64, String> {
-    match value.parse::<f64>() {
-        Ok(m) if m.is_finite() && m > 0.0 => Ok(m),
-        _ => Err(format!("`{value}` is not a positive number of minutes")),
     }
 }
