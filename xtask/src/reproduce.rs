@@ -3,8 +3,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
@@ -283,12 +281,9 @@ fn train_or_resume(
         tracing::info!(run = %out.display(), "continuing the existing run");
     }
     let options = TrainOptions {
-        out: out.to_path_buf(),
         resume,
-        device: device.clone(),
-        stop: Arc::new(AtomicBool::new(false)),
-        pause_at: None,
         time_budget,
+        ..TrainOptions::new(out, device.clone())
     };
     Ok(sparling_models::train(
         config,

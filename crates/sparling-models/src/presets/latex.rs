@@ -160,9 +160,10 @@ pub fn latex_paper(seed: i64) -> RunConfig {
 ///   on 500 (exact match; at 8.4 samples / s the 34 reductions need at least 85 k samples this
 ///   way, 170 k at one validation per 5,000); the schedule's target starts at 0 instead of 1 and
 ///   decays 2e-6 per sample (0.005 per validation; the paper's 1e-7 per sample is 0.002 per
-///   20,000-sample validation), so the anneal runs alongside learning instead of waiting for the target to
-///   decay from 1 to the model's accuracy; stop below [`LATEX_CPU_DONE_AT_DENSITY`], so the
-///   last level trained is 0.5 · 0.75^34 = 2.825e-5, or at 1 M samples (a cap, not a target).
+///   20,000-sample validation), so the anneal runs alongside learning instead of waiting for
+///   the target to decay from 1 to the model's accuracy; stop below
+///   [`LATEX_CPU_DONE_AT_DENSITY`], so the last level trained is 0.5 · 0.75^34 = 2.825e-5, or
+///   at 1 M samples (a cap, not a target).
 pub fn latex_cpu(seed: i64) -> RunConfig {
     let mut m = paper_model();
     m.motif.hidden = 32;
