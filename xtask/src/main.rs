@@ -4,6 +4,8 @@
 //!   resumes an unfinished one), evaluates the last model at the lowest density reached, and
 //!   writes `docs/results/<domain>-<preset>.{md,json}` plus a learning-curve SVG, with the
 //!   paper's numbers beside ours.
+//! * `cargo xtask ship --run RUN --out models/NAME` packages one density snapshot of a run (the
+//!   model only) with its recorded evaluation, for the repository.
 
 use std::process::ExitCode;
 
@@ -13,6 +15,7 @@ use tracing_subscriber::EnvFilter;
 mod curves;
 mod diagnose;
 mod reproduce;
+mod ship;
 mod throughput;
 
 // Same allocator as the `sparling` binary: burn's CPU backend allocates per op.
@@ -36,6 +39,8 @@ enum Command {
     Curves(curves::CurvesArgs),
     /// Time training steps of presets and the sparsity layer's share of a step.
     Throughput(throughput::ThroughputArgs),
+    /// Package a trained model (one density snapshot) for the repository.
+    Ship(ship::ShipArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +55,7 @@ fn main() -> ExitCode {
         Command::Diagnose(args) => diagnose::run(&args),
         Command::Curves(args) => curves::run(&args),
         Command::Throughput(args) => throughput::run(&args),
+        Command::Ship(args) => ship::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -144,8 +144,8 @@ pub struct ReproduceArgs {
     /// Where the result table, JSON and plot go.
     #[arg(long, default_value = "docs/results")]
     results: PathBuf,
-    /// Motif-eval images and test samples of the evaluation.
-    #[arg(long, default_value_t = 1000)]
+    /// Motif-eval images and test samples of the evaluation (the paper's 10,000 each).
+    #[arg(long, default_value_t = 10_000)]
     samples: usize,
     /// Compute backend: `flex` (CPU, default), `tch` or `cuda` (need the cargo features).
     #[arg(long, default_value = "flex")]

@@ -40,7 +40,7 @@ pub use batch_norm::{SparseLayerWithBatchNorm, SparseLayerWithBatchNormConfig};
 pub use error::CoreError;
 pub use schedule::{
     ConstantDensity, DensitySchedule, LinearThresholdAdaptive, LinearThresholdAdaptiveConfig,
-    Schedule, ScheduleConfig,
+    LowDensityPhase, Schedule, ScheduleConfig,
 };
 pub use sparsity::{AccumulatorState, SparsityLayer, SparsityLayerConfig, ThresholdScope};
 pub use threshold::KthMethod;

@@ -49,6 +49,30 @@ pub struct LinearThresholdAdaptiveConfig {
     pub information_multiplier: f64,
     /// The step counter at construction.
     pub initial_step: u64,
+    /// Different pacing once the density is low (not in the paper, whose schedule is the same
+    /// throughout; `None` keeps it so).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub low_density: Option<LowDensityPhase>,
+}
+
+/// Pacing of Algorithm 1 below a density: a slower decay of the accuracy target and a minimum
+/// number of samples at each level before the density may fall again.
+///
+/// At low density each reduction costs the downstream model accuracy it needs samples to
+/// recover, and a target that decays by about the noise of one validation per validation lets
+/// reductions fire on noise (docs/reproduction.md). Reductions stay accuracy-gated: the phase only
+/// changes how fast the target decays and how long a level lasts at least.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LowDensityPhase {
+    /// The phase holds while the density is below this.
+    pub below_density: f64,
+    /// Replaces [`LinearThresholdAdaptiveConfig::threshold_decrease_per_sample`] in the phase.
+    pub threshold_decrease_per_sample: f64,
+    /// No reduction fires before this many samples were trained at the current density;
+    /// validations before that only let the accuracy target decay.
+    #[serde(default)]
+    pub minimal_samples_per_level: u64,
 }
 
 impl Default for LinearThresholdAdaptiveConfig {
@@ -63,6 +87,7 @@ impl Default for LinearThresholdAdaptiveConfig {
             minimal_update_frequency: 0,
             information_multiplier: 0.75,
             initial_step: 0,
+            low_density: None,
         }
     }
 }
@@ -104,6 +129,20 @@ impl LinearThresholdAdaptiveConfig {
         if !(m.is_finite() && m > 0.0 && m < 1.0) {
             return bad("information_multiplier", m, "a number in (0, 1)");
         }
+        if let Some(phase) = &self.low_density {
+            let d = phase.below_density;
+            if !(d.is_finite() && d > 0.0 && d <= 1.0) {
+                return bad("low_density.below_density", d, "a density in (0, 1]");
+            }
+            let r = phase.threshold_decrease_per_sample;
+            if !r.is_finite() {
+                return bad(
+                    "low_density.threshold_decrease_per_sample",
+                    r,
+                    "a finite number",
+                );
+            }
+        }
         Ok(())
     }
 
@@ -118,6 +157,7 @@ impl LinearThresholdAdaptiveConfig {
             config: self.clone(),
             threshold: self.initial_threshold,
             last_step: self.initial_step,
+            level_start: self.initial_step,
             sparsity: 1.0 - density,
         })
     }
@@ -131,6 +171,10 @@ pub struct LinearThresholdAdaptive {
     config: LinearThresholdAdaptiveConfig,
     threshold: f64,
     last_step: u64,
+    /// Step at which the current density was set (states saved before this field existed
+    /// read 0).
+    #[serde(default)]
+    level_start: u64,
     sparsity: f64,
 }
 
@@ -148,6 +192,22 @@ impl LinearThresholdAdaptive {
     /// The step of the last update that was not skipped.
     pub fn last_step(&self) -> u64 {
         self.last_step
+    }
+
+    /// Start from accuracy target `threshold` (clamped to the configured range) instead of
+    /// `initial_threshold`, e.g. to continue the target of the run a model was forked from.
+    pub fn set_threshold(&mut self, threshold: f64) {
+        self.threshold = threshold
+            .max(self.config.minimal_threshold)
+            .min(self.config.maximal_threshold);
+    }
+
+    /// The low-density phase, if the current density is in it.
+    fn phase(&self) -> Option<&LowDensityPhase> {
+        self.config
+            .low_density
+            .as_ref()
+            .filter(|p| self.density() < p.below_density)
     }
 }
 
@@ -171,15 +231,25 @@ impl DensitySchedule for LinearThresholdAdaptive {
             return Ok(None);
         }
         self.last_step = step;
-        let decayed = self.threshold - self.config.threshold_decrease_per_sample * elapsed as f64;
+        let phase = self.phase();
+        let rate = phase.map_or(self.config.threshold_decrease_per_sample, |p| {
+            p.threshold_decrease_per_sample
+        });
+        let settled = phase.is_none_or(|p| step - self.level_start >= p.minimal_samples_per_level);
+        let decayed = self.threshold - rate * elapsed as f64;
         self.threshold = decayed
             .max(self.config.minimal_threshold)
             .min(self.config.maximal_threshold);
-        let fired = accuracy > self.threshold;
+        let fired = settled && accuracy > self.threshold;
         if fired {
             self.sparsity = 1.0 - (1.0 - self.sparsity) * self.config.information_multiplier;
+            self.level_start = step;
         }
-        self.threshold = self.threshold.max(accuracy);
+        // Inside a level's minimum length the target only decays: the first validation allowed
+        // to fire compares against the accuracy that left the previous level.
+        if settled {
+            self.threshold = self.threshold.max(accuracy);
+        }
         Ok(fired.then(|| self.density()))
     }
 }
@@ -264,6 +334,14 @@ impl Schedule {
             Self::Constant(_) => None,
         }
     }
+
+    /// Start from accuracy target `threshold` (schedules without a target ignore it); see
+    /// [`LinearThresholdAdaptive::set_threshold`].
+    pub fn set_threshold(&mut self, threshold: f64) {
+        if let Self::LinearThresholdAdaptive(s) = self {
+            s.set_threshold(threshold);
+        }
+    }
 }
 
 impl DensitySchedule for Schedule {
@@ -305,6 +383,7 @@ mod tests {
             minimal_update_frequency: freq,
             information_multiplier: mult,
             initial_step: 0,
+            low_density: None,
         }
         .init(0.5)
         .expect("valid schedule")
@@ -377,6 +456,63 @@ mod tests {
         assert!(s.update(1, 0.8).expect("ok").is_some());
         assert_eq!(s.threshold(), 0.8);
         assert_eq!(s.update(2, 0.7).expect("ok"), None);
+    }
+
+    fn phased(below: f64, rate: f64, dwell: u64) -> LinearThresholdAdaptive {
+        LinearThresholdAdaptiveConfig {
+            initial_threshold: 0.5,
+            threshold_decrease_per_sample: 0.01,
+            information_multiplier: 0.5,
+            low_density: Some(LowDensityPhase {
+                below_density: below,
+                threshold_decrease_per_sample: rate,
+                minimal_samples_per_level: dwell,
+            }),
+            ..LinearThresholdAdaptiveConfig::default()
+        }
+        .init(0.5)
+        .expect("valid schedule")
+    }
+
+    #[test]
+    fn low_density_phase_slows_the_target_decay() {
+        // Above 0.3 the target decays 0.01 per sample, below it 0.001.
+        let mut s = phased(0.3, 0.001, 0);
+        assert_eq!(s.update(1, 0.9).expect("ok"), Some(0.25));
+        assert_eq!(s.threshold(), 0.9);
+        assert_eq!(s.update(11, 0.5).expect("ok"), None);
+        assert!((s.threshold() - 0.89).abs() < 1e-12);
+        // Without the phase the same step would have decayed the target to 0.8.
+        let mut t = phased(0.1, 0.001, 0);
+        t.update(1, 0.9).expect("ok");
+        t.update(11, 0.5).expect("ok");
+        assert!((t.threshold() - 0.8).abs() < 1e-12);
+    }
+
+    #[test]
+    fn low_density_phase_holds_each_level_for_its_minimum() {
+        let mut s = phased(0.3, 0.0, 100);
+        // Entering the phase is the reduction at step 10; the next needs 100 more samples.
+        assert_eq!(s.update(10, 0.9).expect("ok"), Some(0.25));
+        assert_eq!(s.update(60, 0.99).expect("ok"), None);
+        // Validations inside the minimum do not raise the target.
+        assert_eq!(s.threshold(), 0.9);
+        assert_eq!(s.update(109, 0.95).expect("ok"), None);
+        assert_eq!(s.update(110, 0.95).expect("ok"), Some(0.125));
+        assert_eq!(s.threshold(), 0.95);
+        // Above the phase's density a reduction needs no minimum.
+        let mut t = phased(0.1, 0.0, 100);
+        assert!(t.update(10, 0.9).expect("ok").is_some());
+        assert!(t.update(11, 0.95).expect("ok").is_some());
+    }
+
+    #[test]
+    fn set_threshold_is_clamped() {
+        let mut s = suo(0.5, 0.2, 0.9, 0.0, 0, 0.5);
+        s.set_threshold(0.95);
+        assert_eq!(s.threshold(), 0.9);
+        s.set_threshold(0.7);
+        assert_eq!(s.threshold(), 0.7);
     }
 
     #[test]

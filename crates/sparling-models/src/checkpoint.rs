@@ -25,6 +25,7 @@ use sparling_core::{AccumulatorState, Schedule};
 
 use crate::config::RunConfig;
 use crate::error::ModelError;
+use crate::fork::ForkOrigin;
 use crate::model::SparlingModel;
 
 /// One validation: what `metrics.jsonl` holds, one JSON object per line.
@@ -85,6 +86,9 @@ pub struct TrainerState {
     pub accumulator: AccumulatorState,
     /// Set when the run has stopped for good.
     pub stopped: Option<StopReason>,
+    /// The run this one was forked from (`--init-from`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forked_from: Option<ForkOrigin>,
 }
 
 /// A run directory.
@@ -390,13 +394,13 @@ fn to_json_line<T: Serialize>(value: &T) -> Result<String, ModelError> {
     Ok(line)
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ModelError> {
+pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ModelError> {
     let text = fs::read_to_string(path).map_err(|e| record_error(path, e))?;
     serde_json::from_str(&text).map_err(|e| record_error(path, e))
 }
 
 /// The first top-level TOML key whose value differs, for a readable mismatch message.
-fn first_difference(a: &RunConfig, b: &RunConfig) -> Result<String, ModelError> {
+pub(crate) fn first_difference(a: &RunConfig, b: &RunConfig) -> Result<String, ModelError> {
     let (a, b) = (a.to_toml()?, b.to_toml()?);
     let diff = a
         .lines()

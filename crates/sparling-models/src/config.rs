@@ -213,6 +213,47 @@ pub struct TrainingConfig {
     /// Easier training data first (none in the paper).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub curriculum: Vec<CurriculumStage>,
+    /// Validation size and learning rate once the density is low (the paper keeps both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_density: Option<LowDensityTraining>,
+}
+
+/// Training settings that take over below a density. Each level there keeps about one
+/// activation per motif, and the schedule's decisions rest on small accuracy differences: a
+/// larger validation set lowers their noise, a smaller learning rate lets the downstream model
+/// settle on the few activations left.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LowDensityTraining {
+    /// The settings hold while the density is below this.
+    pub below_density: f64,
+    /// Validate every this many samples there (instead of `training.val_every`).
+    pub val_every: u64,
+    /// Validation samples there (instead of `training.val_samples`).
+    pub val_samples: usize,
+    /// The learning rate there is `training.learning_rate` times this.
+    pub learning_rate_factor: f64,
+}
+
+impl TrainingConfig {
+    /// The low-density settings, if `density` is in their range.
+    pub fn low_density_at(&self, density: f64) -> Option<&LowDensityTraining> {
+        self.low_density
+            .as_ref()
+            .filter(|l| density < l.below_density)
+    }
+
+    /// Validation samples at `density`.
+    pub fn val_samples_at(&self, density: f64) -> usize {
+        self.low_density_at(density)
+            .map_or(self.val_samples, |l| l.val_samples)
+    }
+
+    /// Samples between validations at `density`.
+    pub fn val_every_at(&self, density: f64) -> u64 {
+        self.low_density_at(density)
+            .map_or(self.val_every, |l| l.val_every)
+    }
 }
 
 /// The spoken-digit domain: the clip recipe plus where the recordings are.
@@ -352,6 +393,14 @@ impl ModelConfig {
         }
     }
 
+    /// The bottleneck configuration, mutable.
+    pub fn sparsity_mut(&mut self) -> &mut SparsityConfig {
+        match self {
+            ModelConfig::Image(m) => &mut m.sparsity,
+            ModelConfig::Sequence(m) => &mut m.sparsity,
+        }
+    }
+
     /// The motif model configuration.
     pub fn motif(&self) -> &MotifConfig {
         match self {
@@ -435,6 +484,28 @@ impl RunConfig {
         self.domain.validate()?;
         self.model.validate()?;
         self.check_domain_fits_model()?;
+        if let Some(low) = &t.low_density {
+            let d = low.below_density;
+            if !(d > 0.0 && d <= 1.0) {
+                return Err(ModelError::invalid(
+                    "training.low_density.below_density",
+                    d,
+                    "must be a density in (0, 1]",
+                ));
+            }
+            positive("training.low_density.val_samples", low.val_samples)?;
+            if low.val_every == 0 {
+                return Err(ModelError::invalid(
+                    "training.low_density.val_every",
+                    0,
+                    "must be > 0",
+                ));
+            }
+            finite_positive(
+                "training.low_density.learning_rate_factor",
+                low.learning_rate_factor,
+            )?;
+        }
         let density = self.model_sparsity().density;
         t.schedule.init(density)?;
         let mut previous = 0;

@@ -92,6 +92,17 @@ pub enum ModelError {
     /// A run directory already holds a run and resuming was not asked for.
     #[error("{0} already holds a run; pass --resume to continue it or choose another --out")]
     RunExists(PathBuf),
+    /// `--init-from` names a run whose model has another architecture.
+    #[error(
+        "cannot start from {dir}: its model differs from the one configured here ({detail}); \
+         a fork may change training settings, not the architecture"
+    )]
+    ForkMismatch {
+        /// The source run directory.
+        dir: PathBuf,
+        /// First difference found.
+        detail: String,
+    },
     /// Nothing to resume or evaluate.
     #[error("{0} holds no checkpoint")]
     NoCheckpoint(PathBuf),

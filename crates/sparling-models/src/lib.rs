@@ -18,6 +18,7 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod evaluation;
+pub mod fork;
 pub mod inference;
 pub mod model;
 pub mod modules;

@@ -26,6 +26,7 @@ use crate::checkpoint::{
 use crate::config::{LearningRateSchedule, RunConfig};
 use crate::data::{TensorBatch, masked_cross_entropy};
 use crate::error::ModelError;
+use crate::fork::{self, ForkOrigin, InitFrom};
 use crate::inference::{exact_match_accuracy, predict};
 use crate::model::SparlingModel;
 use crate::task::{Batch, Task};
@@ -66,6 +67,9 @@ pub struct TrainOptions {
     /// training time, summed over resumptions and without validations, reaches this many
     /// seconds. `None`: no budget.
     pub time_budget: Option<f64>,
+    /// Start a new run from another run's saved model (see [`crate::fork`]). Only for a new
+    /// run: combined with `resume` it is an error.
+    pub init_from: Option<InitFrom>,
 }
 
 impl TrainOptions {
@@ -78,6 +82,7 @@ impl TrainOptions {
             stop: Arc::new(AtomicBool::new(false)),
             pause_at: None,
             time_budget: None,
+            init_from: None,
         }
     }
 }
@@ -116,6 +121,9 @@ pub struct TrainSummary {
     pub last_accuracy: Option<f64>,
     /// Number of validations.
     pub validations: usize,
+    /// The run this one was forked from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forked_from: Option<ForkOrigin>,
 }
 
 /// Seed of the device RNG (dropout) for the step starting at `samples`: reseeding every step
@@ -127,16 +135,20 @@ fn step_seed(seed: i64, samples: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn learning_rate(config: &RunConfig, samples: u64) -> f64 {
+/// The learning rate of the step starting at `samples`, at `density`.
+fn learning_rate(config: &RunConfig, samples: u64, density: f64) -> f64 {
     let t = &config.training;
+    let base = t.low_density_at(density).map_or(t.learning_rate, |l| {
+        t.learning_rate * l.learning_rate_factor
+    });
     match t.learning_rate_schedule {
-        LearningRateSchedule::Constant => t.learning_rate,
+        LearningRateSchedule::Constant => base,
         LearningRateSchedule::Warmup { warmup_samples } => {
             if warmup_samples == 0 {
-                t.learning_rate
+                base
             } else {
                 let progress = (samples + t.batch_size as u64) as f64 / warmup_samples as f64;
-                t.learning_rate * progress.min(1.0)
+                base * progress.min(1.0)
             }
         }
     }
@@ -222,8 +234,20 @@ pub fn train(
 ) -> Result<TrainSummary, ModelError> {
     config.validate()?;
     let run = RunDir::new(&options.out);
-    // Build the task first: missing data must fail before anything is written.
+    // Build the task and check a fork's source first: a bad one must fail before anything is
+    // written.
     let task = config.domain.task()?;
+    let fork = match &options.init_from {
+        Some(init) if options.resume => {
+            return Err(ModelError::invalid(
+                "--init-from",
+                init,
+                "only starts a new run; to continue one, --resume it without --init-from",
+            ));
+        }
+        Some(init) => Some(fork::resolve(init, config)?),
+        None => None,
+    };
     run.prepare(config, options.resume)?;
     let device = options.device.clone().autodiff();
 
@@ -246,8 +270,21 @@ pub fn train(
         }
         None => {
             device.seed(step_seed(config.seed, u64::MAX));
-            let model = config.model.init(&device)?;
-            let schedule = config.training.schedule.init(model.density())?;
+            let model = match &fork {
+                Some(origin) => {
+                    tracing::info!(
+                        checkpoint = %origin.checkpoint.display(),
+                        density = origin.density,
+                        "starting from another run's model"
+                    );
+                    load_model(config, &origin.checkpoint, &device)?
+                }
+                None => config.model.init(&device)?,
+            };
+            let mut schedule = config.training.schedule.init(model.density())?;
+            if let Some(target) = fork.as_ref().and_then(|o| o.schedule_threshold) {
+                schedule.set_threshold(target);
+            }
             let state = TrainerState {
                 samples: 0,
                 last_validation: 0,
@@ -258,6 +295,7 @@ pub fn train(
                 history: Vec::new(),
                 accumulator: Default::default(),
                 stopped: None,
+                forked_from: fork,
             };
             (model, optimizer(config), state)
         }
@@ -345,19 +383,19 @@ fn run_loop(
                 });
             }
             let grads = GradientsParams::from_grads(loss.backward(), &*model);
-            let lr = learning_rate(config, state.samples);
+            let density = model.density();
+            let lr = learning_rate(config, state.samples, density);
             *model = optim.step(lr, model.clone(), grads);
             state.samples += t.batch_size as u64;
             state.loss_sum += loss_value;
             state.loss_count += 1;
-            let density = model.density();
             observer.on_step(state.samples, loss_value, density);
             if state.samples - last_log >= t.log_every {
                 last_log = state.samples;
                 tracing::debug!(samples = state.samples, loss = loss_value, density, "step");
             }
 
-            if state.samples - state.last_validation >= t.val_every {
+            if state.samples - state.last_validation >= t.val_every_at(density) {
                 state.seconds += clock.elapsed().as_secs_f64();
                 let record = validate(config, task, model, state, &options.device)?;
                 clock = Instant::now();
@@ -410,7 +448,7 @@ fn validate(
         &eval,
         task,
         Split::Val,
-        t.val_samples,
+        t.val_samples_at(model.density()),
         VAL_BATCH,
         t.val_max_length,
         device,
@@ -462,5 +500,6 @@ fn summarize(
         lowest_snapshot_density: snapshots.last().map(|(r, _)| r.density),
         last_accuracy: state.history.last().map(|r| r.accuracy),
         validations: state.history.len(),
+        forked_from: state.forked_from.clone(),
     })
 }

@@ -6,7 +6,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::*;
-use sparling_models::checkpoint::{RunDir, StopReason, load_model};
+use sparling_core::{DensitySchedule, LinearThresholdAdaptiveConfig, ScheduleConfig};
+use sparling_models::checkpoint::{RunDir, StopReason, load_model, load_state};
+use sparling_models::evaluation::trained_levels;
+use sparling_models::fork::InitFrom;
 use sparling_models::training::Quiet;
 use sparling_models::{ModelError, RunConfig, TrainOptions, presets, train};
 
@@ -59,6 +62,15 @@ fn history(dir: &Path) -> Vec<serde_json::Value> {
 /// density) as bit patterns, by module path. File bytes cannot be compared across runs: they hold
 /// each run's random parameter ids.
 fn latest_weights(dir: &Path, config: &RunConfig) -> Vec<(String, Vec<u32>)> {
+    let latest = RunDir::new(dir)
+        .latest_checkpoint()
+        .expect("readable")
+        .expect("a checkpoint");
+    checkpoint_weights(&latest, config)
+}
+
+/// [`latest_weights`] of one checkpoint directory.
+fn checkpoint_weights(checkpoint: &Path, config: &RunConfig) -> Vec<(String, Vec<u32>)> {
     struct Collect {
         path: Vec<String>,
         out: Vec<(String, Vec<u32>)>,
@@ -77,11 +89,7 @@ fn latest_weights(dir: &Path, config: &RunConfig) -> Vec<(String, Vec<u32>)> {
             self.path.pop();
         }
     }
-    let latest = RunDir::new(dir)
-        .latest_checkpoint()
-        .expect("readable")
-        .expect("a checkpoint");
-    let model = load_model(config, &latest, &Device::flex()).expect("model");
+    let model = load_model(config, checkpoint, &Device::flex()).expect("model");
     let mut collect = Collect {
         path: Vec::new(),
         out: Vec::new(),
@@ -223,4 +231,118 @@ fn unknown_presets_and_bad_values_are_named() {
         .expect_err("lr")
         .to_string();
     assert!(message.contains("learning_rate"), "{message}");
+}
+
+/// A tiny run whose schedule lowers the density at every validation (its accuracy target
+/// starts below zero), so that it leaves density snapshots behind.
+fn annealing() -> RunConfig {
+    let mut config = tiny();
+    config.training.schedule =
+        ScheduleConfig::LinearThresholdAdaptive(LinearThresholdAdaptiveConfig {
+            initial_threshold: -1.0,
+            minimal_threshold: -1.0,
+            ..LinearThresholdAdaptiveConfig::default()
+        });
+    config
+}
+
+#[test]
+fn a_fork_starts_from_the_source_model_and_keeps_its_own_settings() {
+    let _guard = exclusive();
+    let root = tempfile::tempdir().expect("tempdir");
+    let source = root.path().join("source");
+    let config = annealing();
+    train(&config, &options(&source), &mut Quiet).expect("source run");
+    let levels = trained_levels(&RunDir::new(&source)).expect("levels");
+    let densities: Vec<f64> = levels.iter().map(|l| l.density).collect();
+    assert_eq!(&densities[..2], &[0.5, 0.375]);
+
+    // Another seed, learning rate and schedule: training settings may differ.
+    let mut fork_config = tiny();
+    fork_config.seed = 7;
+    fork_config.training.learning_rate = 3e-4;
+    let fork_dir = root.path().join("fork");
+    let mut fork = options(&fork_dir);
+    fork.init_from = Some(InitFrom {
+        run: source.clone(),
+        density: Some(0.375),
+    });
+    fork.pause_at = Some(0);
+    let summary = train(&fork_config, &fork, &mut Quiet).expect("fork");
+    assert_eq!(summary.samples, 0);
+    let origin = summary.forked_from.expect("origin recorded");
+    assert_eq!(origin.density, 0.375);
+    assert_eq!(origin.checkpoint, levels[1].dir);
+
+    // The fork's first checkpoint holds exactly the source's model at 0.375: weights, BatchNorm
+    // statistics, thresholds and density.
+    let (a, b) = (
+        checkpoint_weights(&levels[1].dir, &config),
+        latest_weights(&fork_dir, &fork_config),
+    );
+    assert_eq!(a.len(), b.len());
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert!(x == y, "{name} differs between the source and the fork");
+    }
+    // Its schedule starts at that density, from the accuracy target the source had there.
+    let state = load_state(
+        &RunDir::new(&fork_dir)
+            .latest_checkpoint()
+            .expect("ok")
+            .expect("some"),
+    )
+    .expect("state");
+    assert_eq!(state.schedule.density(), 0.375);
+    assert_eq!(state.schedule.threshold(), origin.schedule_threshold);
+    assert_eq!(state.forked_from.as_ref(), Some(&origin));
+
+    // The fork trains on, with its own data stream, and resumes like any run.
+    let mut resume = options(&fork_dir);
+    resume.resume = true;
+    let done = train(&fork_config, &resume, &mut Quiet).expect("fork resumed");
+    assert_eq!(done.samples, fork_config.training.max_samples);
+}
+
+#[test]
+fn a_fork_of_another_architecture_or_density_is_refused() {
+    let _guard = exclusive();
+    let root = tempfile::tempdir().expect("tempdir");
+    let source = root.path().join("source");
+    train(&annealing(), &options(&source), &mut Quiet).expect("source run");
+    let fork_dir = root.path().join("fork");
+    let fork = |init: &str| {
+        let mut o = options(&fork_dir);
+        o.init_from = Some(
+            format!("{}{init}", source.display())
+                .parse()
+                .expect("parses"),
+        );
+        o
+    };
+
+    let mut wider = tiny();
+    wider.model.sparsity_mut().density = 0.25; // the starting density may differ ...
+    if let sparling_models::config::ModelConfig::Image(m) = &mut wider.model {
+        m.motif.hidden += 1; // ... the architecture may not
+    }
+    let err = train(&wider, &fork(""), &mut Quiet).expect_err("other architecture");
+    assert!(matches!(err, ModelError::ForkMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("hidden"), "{err}");
+
+    let err = train(&tiny(), &fork("@0.01"), &mut Quiet).expect_err("untrained density");
+    let message = err.to_string();
+    assert!(
+        message.contains("0.01") && message.contains("5.000000e-1"),
+        "{message}"
+    );
+
+    let err = train(&tiny(), &fork("/nothing"), &mut Quiet).expect_err("no run there");
+    assert!(matches!(err, ModelError::NoCheckpoint(_)), "{err}");
+
+    let mut both = fork("");
+    both.resume = true;
+    let err = train(&tiny(), &both, &mut Quiet).expect_err("fork and resume");
+    assert!(err.to_string().contains("--init-from"), "{err}");
+    // None of these wrote anything.
+    assert!(!fork_dir.exists());
 }

@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use sparling_models::checkpoint::ValidationRecord;
 use sparling_models::config::DomainConfig;
+use sparling_models::fork::InitFrom;
 use sparling_models::{ModelError, RunConfig, TrainObserver, TrainOptions, presets};
 
 use super::{domain_task, usage};
@@ -62,6 +63,18 @@ pub struct TrainArgs {
     /// Continue the run in --out from its latest checkpoint (same configuration required).
     #[arg(long)]
     resume: bool,
+    /// Start this new run from the model (weights, BatchNorm statistics, thresholds, density)
+    /// of another run: RUN_DIR takes the model trained at the lowest density reached there,
+    /// RUN_DIR@DENSITY the last one trained at that density (within 1 %). The architecture
+    /// must be the same; training settings, seed and data stream are this run's, and the
+    /// density schedule continues from the source's accuracy target.
+    #[arg(
+        long,
+        value_name = "RUN_DIR[@DENSITY]",
+        conflicts_with = "resume",
+        value_parser = clap::value_parser!(InitFrom)
+    )]
+    init_from: Option<InitFrom>,
     /// Override the sample cap of the configuration.
     #[arg(long)]
     max_samples: Option<u64>,
@@ -166,6 +179,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         stop,
         pause_at: args.pause_at,
         time_budget: args.time_budget_minutes.map(|m| m * 60.0),
+        init_from: args.init_from.clone(),
     };
     tracing::info!(
         preset = %config.preset,
@@ -180,6 +194,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         Err(
             e @ (ModelError::RunExists(_)
             | ModelError::RunDirMismatch { .. }
+            | ModelError::ForkMismatch { .. }
+            | ModelError::NoCheckpoint(_)
             | ModelError::InvalidConfig { .. }),
         ) => return usage(e.to_string()),
         Err(e) => return Err(e.into()),

@@ -5,6 +5,8 @@
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use serde::{Deserialize, Serialize};
 
 use super::residual::{ResidualUnit1d, ResidualUnit2d};
@@ -29,6 +31,28 @@ pub struct MotifConfig {
     /// it. A CPU speed device; the receptive field stays local.
     #[serde(default = "one")]
     pub patch: usize,
+    /// How the block trunk's output reaches full resolution when `patch > 1`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub upsample: Upsample,
+}
+
+/// How a block trunk (`patch > 1`) produces full-resolution motif maps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Upsample {
+    /// Each block emits its `patch x patch` pixels with their own weights (depth-to-space).
+    /// Nothing ties a peak to the ink: the downstream pooling only sees which pooled cell an
+    /// activation is in, so peaks may sit anywhere in the block, also outside the motif.
+    #[default]
+    Subpixel,
+    /// Motif logits per block, bilinearly interpolated to full resolution (half-pixel centres).
+    /// The same weights serve every pixel, so a map's maxima lie at block centres, at most
+    /// `patch / 2` pixels from the centre of the block that detects the motif.
+    Bilinear,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 fn one() -> usize {
@@ -50,13 +74,18 @@ impl MotifConfig {
         // channel-last matmul is about 2.5x faster than a 1x1 `Conv2d` (the space-to-depth
         // reshuffles also share their copies with it).
         let pointwise = |d_in: usize, d_out: usize| LinearConfig::new(d_in, d_out).init(device);
+        let per_block = match self.upsample {
+            Upsample::Subpixel => p2,
+            Upsample::Bilinear => 1,
+        };
         MotifModel2d {
             conv_in: pointwise(self.in_channels * p2, self.hidden),
             units: (0..self.residual_units)
                 .map(|_| ResidualUnit2d::new(self.hidden, self.kernel, device))
                 .collect(),
-            conv_out: pointwise(self.hidden, self.motifs * p2),
+            conv_out: pointwise(self.hidden, self.motifs * per_block),
             patch: self.patch,
+            bilinear: self.upsample == Upsample::Bilinear && self.patch > 1,
         }
     }
 
@@ -81,6 +110,8 @@ pub struct MotifModel2d {
     /// The output 1x1 convolution to the motif channels, channel-last.
     conv_out: Linear,
     patch: usize,
+    /// [`Upsample::Bilinear`].
+    bilinear: bool,
 }
 
 impl MotifModel2d {
@@ -94,9 +125,18 @@ impl MotifModel2d {
             .forward(space_to_depth(x, self.patch))
             .permute([0, 3, 1, 2]);
         let x = self.units.iter().fold(x, |x, u| u.forward(x));
-        // [N, hidden, h, w] -> [N, h, w, motifs p^2] -> [N, motifs, H, W]
         let x = self.conv_out.forward(x.permute([0, 2, 3, 1]));
-        depth_to_space(x, self.patch)
+        if self.bilinear {
+            // [N, h, w, motifs] -> [N, motifs, h, w] -> [N, motifs, H, W]
+            let [_, h, w, _] = x.dims();
+            let options = InterpolateOptions::new(InterpolateMode::Bilinear)
+                .with_align_corners(false)
+                .with_output_size([h * self.patch, w * self.patch]);
+            interpolate(x.permute([0, 3, 1, 2]), options)
+        } else {
+            // [N, h, w, motifs p^2] -> [N, motifs, H, W]
+            depth_to_space(x, self.patch)
+        }
     }
 }
 
@@ -173,10 +213,65 @@ mod tests {
             residual_units: 1,
             kernel: 3,
             patch: 4,
+            upsample: Upsample::Subpixel,
         };
         let model = config.init_2d(&device);
         let y = model.forward(Tensor::<4>::zeros([2, 1, 16, 24], &device));
         assert_eq!(y.dims(), [2, 3, 16, 24]);
         assert_eq!(config.receptive_field(), 20);
+    }
+
+    #[test]
+    fn bilinear_maxima_sit_at_block_centres() {
+        let device = Device::flex();
+        device.seed(7);
+        let config = MotifConfig {
+            in_channels: 1,
+            hidden: 8,
+            motifs: 3,
+            residual_units: 1,
+            kernel: 3,
+            patch: 4,
+            upsample: Upsample::Bilinear,
+        };
+        let model = config.init_2d(&device);
+        let x = Tensor::<4>::random(
+            [2, 1, 32, 32],
+            burn::tensor::Distribution::Uniform(0.0, 1.0),
+            &device,
+        );
+        let full = model.forward(x.clone());
+        assert_eq!(full.dims(), [2, 3, 32, 32]);
+        // The block logits, as the forward pass computes them before interpolation.
+        let blocks = model.units.iter().fold(
+            model
+                .conv_in
+                .forward(space_to_depth(x, 4))
+                .permute([0, 3, 1, 2]),
+            |x, u| u.forward(x),
+        );
+        let blocks = model.conv_out.forward(blocks.permute([0, 2, 3, 1]));
+        let full = full.into_data().try_into_vec::<f32>().expect("f32");
+        let blocks = blocks.into_data().try_into_vec::<f32>().expect("f32");
+        let max = |v: &[f32]| v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        for n in 0..2 {
+            for c in 0..3 {
+                let map: Vec<f32> = (0..32 * 32).map(|i| full[(n * 3 + c) * 1024 + i]).collect();
+                // blocks: [N, 8, 8, motifs], channel-last.
+                let block: Vec<f32> = (0..64).map(|i| blocks[(n * 64 + i) * 3 + c]).collect();
+                let peak = max(&map);
+                let best = max(&block);
+                // Interpolation is a convex combination of block values ...
+                assert!(peak <= best + 1e-5, "{peak} > {best}");
+                // ... and bilinear between block centres, so the maximum is reached on one of
+                // the 2x2 pixels around a block centre (border pixels only tie with them).
+                let central = |i: usize| matches!(i % 4, 1 | 2);
+                let at_centres = (0..32 * 32)
+                    .filter(|i| central(i / 32) && central(i % 32))
+                    .map(|i| map[i])
+                    .fold(f32::NEG_INFINITY, f32::max);
+                assert_eq!(at_centres, peak);
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ use crate::config::{
     TrainingConfig,
 };
 use crate::error::ModelError;
-use crate::modules::motif::MotifConfig;
+use crate::modules::motif::{MotifConfig, Upsample};
 
 /// Preset names of the audio domain.
 pub const AUDIO_PRESETS: [&str; 3] = ["paper", "cpu", "tiny"];
@@ -88,6 +88,7 @@ pub fn audio_paper(seed: i64) -> RunConfig {
                 residual_units: 8,
                 kernel: 3,
                 patch: 1,
+                upsample: Upsample::Subpixel,
             },
             sparsity: SparsityConfig {
                 density: 0.5,
@@ -126,6 +127,7 @@ pub fn audio_paper(seed: i64) -> RunConfig {
             ),
             log_every: 1_000,
             curriculum: Vec::new(),
+            low_density: None,
         },
     }
 }

@@ -9,7 +9,7 @@ use crate::config::{
     LearningRateSchedule, ModelConfig, Positions, RunConfig, Scope, SparsityConfig, TrainingConfig,
 };
 use crate::error::ModelError;
-use crate::modules::motif::MotifConfig;
+use crate::modules::motif::{MotifConfig, Upsample};
 
 /// Preset names of the LaTeX domain.
 pub const LATEX_PRESETS: [&str; 3] = ["paper", "cpu", "tiny"];
@@ -73,6 +73,7 @@ fn paper_model() -> ImageModelConfig {
             residual_units: 16,
             kernel: 3,
             patch: 1,
+            upsample: Upsample::Subpixel,
         },
         sparsity: SparsityConfig {
             density: 0.5,
@@ -129,6 +130,7 @@ fn paper_run(seed: i64, model: ImageModelConfig) -> RunConfig {
             ),
             log_every: 1_000,
             curriculum: Vec::new(),
+            low_density: None,
         },
     }
 }
