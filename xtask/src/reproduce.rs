@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sparling_metrics::plot::{Curves, training_curves_svg};
 use sparling_metrics::{BootstrapConfig, bootstrap_mean_ci};
 use sparling_models::checkpoint::{RunDir, ValidationRecord, write_atomic};
@@ -138,7 +138,9 @@ pub struct ReproduceArgs {
     #[arg(long, default_value = "1")]
     seeds: String,
     /// Where the run directories go (`<runs>/<domain>-<preset>-seed<S>`). An unfinished run is
-    /// resumed, a finished one is only evaluated.
+    /// resumed, a finished one is only evaluated. A seed without a run directory whose record
+    /// `<results>/<domain>-<preset>-seed<S>.json` has the same configuration and sample count is
+    /// taken from that record instead of being trained again.
     #[arg(long, default_value = "runs/reproduce")]
     runs: PathBuf,
     /// Where the result table, JSON and plot go.
@@ -161,7 +163,7 @@ pub struct ReproduceArgs {
 }
 
 /// One seed's outcome.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct SeedResult {
     seed: i64,
     summary: TrainSummary,
@@ -177,6 +179,65 @@ struct Results<'a> {
     command: String,
     config: &'a RunConfig,
     seeds: &'a [SeedResult],
+}
+
+/// `<results>/<domain>-<preset>-seed<S>.json`: one seed's outcome with the configuration it was
+/// trained with. Run directories are large and stay on the machine that trained them; with these
+/// records a table over seeds trained in different sessions, or on different machines, is
+/// assembled without them.
+#[derive(Debug, Serialize, Deserialize)]
+struct SeedRecord {
+    config: RunConfig,
+    result: SeedResult,
+}
+
+impl SeedRecord {
+    fn path(args: &ReproduceArgs, seed: i64) -> PathBuf {
+        args.results.join(format!(
+            "{}-{}-seed{seed}.json",
+            args.domain.name(),
+            args.preset
+        ))
+    }
+
+    /// The record of `seed` if it was made with `config` and evaluated on `samples`.
+    fn matching(
+        path: &Path,
+        config: &RunConfig,
+        samples: usize,
+    ) -> anyhow::Result<Option<SeedResult>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let record: SeedRecord = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a seed record", path.display()))?;
+        let why_not = if record.config != *config {
+            Some("it was trained with another configuration".to_string())
+        } else if record.result.eval.motif_samples != samples {
+            Some(format!(
+                "it was evaluated on {} samples, not {samples}",
+                record.result.eval.motif_samples
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why_not {
+            tracing::warn!(file = %path.display(), "not reusing the recorded result: {why}");
+            return Ok(None);
+        }
+        Ok(Some(record.result))
+    }
+
+    fn write(path: &Path, config: &RunConfig, result: &SeedResult) -> anyhow::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let record = serde_json::json!({ "config": config, "result": result });
+        write_atomic(path, serde_json::to_string_pretty(&record)?.as_bytes())?;
+        Ok(())
+    }
 }
 
 /// Parse `1`, `1,2,5` or `1-9`.
@@ -241,31 +302,57 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<()> {
         let out = args
             .runs
             .join(format!("{domain}-{}-seed{seed}", args.preset));
-        let budget = args.time_budget_minutes.map(|m| m * 60.0);
-        let summary = train_or_resume(&run_config, &out, &device, budget)?;
+        let record = SeedRecord::path(args, seed);
         let run = RunDir::new(&out);
-        let selected = select_checkpoint(&run, None)?;
-        tracing::info!(seed, density = selected.density, "evaluating");
-        let options = EvalOptions {
-            motif_samples: args.samples,
-            test_samples: args.samples,
-            max_length: run_config.training.val_max_length,
-            batch_size: 50,
+        let recorded = if run.read_config()?.is_none() {
+            SeedRecord::matching(&record, &run_config, args.samples)?
+        } else {
+            None
         };
-        let eval = evaluate(&run_config, &selected, &out, &options, &device)?;
-        let history = crate::curves::read_history(&run)?;
-        results.push(SeedResult {
-            seed,
-            summary,
-            eval,
-            history,
-        });
+        let result = if let Some(result) = recorded {
+            tracing::info!(seed, file = %record.display(), "no run directory; using the recorded result");
+            result
+        } else {
+            let result = train_and_evaluate(args, seed, &run_config, &out, &device)?;
+            SeedRecord::write(&record, &run_config, &result)?;
+            result
+        };
+        results.push(result);
         config = Some(run_config);
     }
     let Some(config) = config else {
         bail!("no seeds");
     };
     write_results(args, &config, &results)
+}
+
+/// Train (or resume) one seed's run and evaluate it at the lowest density it trained.
+fn train_and_evaluate(
+    args: &ReproduceArgs,
+    seed: i64,
+    config: &RunConfig,
+    out: &Path,
+    device: &burn::prelude::Device,
+) -> anyhow::Result<SeedResult> {
+    let budget = args.time_budget_minutes.map(|m| m * 60.0);
+    let summary = train_or_resume(config, out, device, budget)?;
+    let run = RunDir::new(out);
+    let selected = select_checkpoint(&run, None)?;
+    tracing::info!(seed, density = selected.density, "evaluating");
+    let options = EvalOptions {
+        motif_samples: args.samples,
+        test_samples: args.samples,
+        max_length: config.training.val_max_length,
+        batch_size: 50,
+    };
+    let eval = evaluate(config, &selected, out, &options, device)?;
+    let history = crate::curves::read_history(&run)?;
+    Ok(SeedResult {
+        seed,
+        summary,
+        eval,
+        history,
+    })
 }
 
 /// Train `config` into `out`, resuming an unfinished run and leaving a finished one alone.
@@ -375,8 +462,10 @@ fn render_markdown(
     )?;
     writeln!(
         md,
-        "Produced by `{command}` (run directories under `{}`).\n",
-        args.runs.display()
+        "Produced by `{command}` (run directories under `{}`; each seed's result is also \
+         recorded in `{domain}-{}-seed<S>.json`).\n",
+        args.runs.display(),
+        args.preset
     )?;
 
     let pct = |f: fn(&EvalReport) -> f64| -> anyhow::Result<String> {
@@ -472,7 +561,9 @@ mod tests {
 
     use sparling_models::config::DomainConfig;
 
-    use super::{DomainArg, parse_seeds};
+    use clap::Parser;
+
+    use super::{DomainArg, ReproduceArgs, SeedRecord, parse_seeds, run};
 
     #[test]
     fn audio_is_labelled_as_another_dataset() {
@@ -529,5 +620,72 @@ mod tests {
         assert!(parse_seeds("4-1").is_err());
         assert!(parse_seeds("a").is_err());
         assert!(parse_seeds("").is_err());
+    }
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ReproduceArgs,
+    }
+
+    /// A seed trained in an earlier session (its run directory gone) comes from its record;
+    /// a record of another configuration is not used.
+    #[test]
+    fn a_recorded_seed_is_reused_without_its_run_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let runs = dir.path().join("runs");
+        let results = dir.path().join("results");
+        let argv = [
+            "reproduce",
+            "digit-circle",
+            "--preset",
+            "tiny",
+            "--seeds",
+            "5",
+            "--samples",
+            "4",
+            "--runs",
+            runs.to_str().expect("utf-8"),
+            "--results",
+            results.to_str().expect("utf-8"),
+        ];
+        let args = Cli::parse_from(argv).args;
+        run(&args).expect("first reproduce");
+        let record = SeedRecord::path(&args, 5);
+        let first = std::fs::read_to_string(&record).expect("seed record");
+        let table = std::fs::read_to_string(results.join("digit-circle-tiny.md")).expect("table");
+
+        std::fs::remove_dir_all(&runs).expect("remove runs");
+        run(&args).expect("second reproduce");
+        assert!(!runs.exists(), "the seed was trained again");
+        assert_eq!(
+            std::fs::read_to_string(&record).expect("seed record"),
+            first
+        );
+        assert_eq!(
+            std::fs::read_to_string(results.join("digit-circle-tiny.md")).expect("table"),
+            table
+        );
+
+        let config = DomainArg::DigitCircle
+            .preset("tiny", 5, None)
+            .expect("preset");
+        assert!(
+            SeedRecord::matching(&record, &config, 4)
+                .expect("read")
+                .is_some()
+        );
+        assert!(
+            SeedRecord::matching(&record, &config, 8)
+                .expect("read")
+                .is_none()
+        );
+        let mut other = config.clone();
+        other.training.learning_rate *= 2.0;
+        assert!(
+            SeedRecord::matching(&record, &other, 4)
+                .expect("read")
+                .is_none()
+        );
     }
 }

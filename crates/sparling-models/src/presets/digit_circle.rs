@@ -119,20 +119,21 @@ const CPU_LOW_DENSITY: f64 = 1e-3;
 /// The 2-core CPU recipe, v2 (docs/reproduction.md tells how it was found).
 ///
 /// * Motif model: the trunk runs on 4x4 pixel blocks (space-to-depth), 32 channels, one residual
-///   unit; its receptive field is 20x20 pixels, about one digit. Motif logits are computed per
-///   block and bilinearly interpolated to the full 100x100 resolution, so each map peaks at the
-///   centre of the block that detects the digit (v1 emitted each block's 16 pixels with their
-///   own weights and its peaks drifted off the digits). The sparsity layer is its last operation.
+///   unit; its receptive field is 20x20 pixels, about one digit. Each block emits its 16 pixels'
+///   motif logits (sub-pixel head); the sparsity layer is the model's last motif operation.
+///   [`Upsample::Bilinear`] is the alternative head; on seed 1 it learned earlier but plateaued
+///   lower (docs/reproduction.md, experiment v2a).
 /// * Downstream: max-pool 8 then a 1x1 convolution to width 64; the 12x12 grid is read in 36
 ///   angular sectors by a bidirectional LSTM (the digits are listed counter-clockwise; with
 ///   row-major memory the small decoder could not learn the order), then 2-layer pre-LN
 ///   Transformers (4 heads, FF 256).
 /// * Training: batch 16, Adam 1e-3 after 4,000 warm-up samples; down to density 1e-3,
-///   validation every 2,500 samples on 1,000 with the accuracy target decaying 2e-6 per sample
+///   validation every 5,000 samples on 1,000 with the accuracy target decaying 2e-6 per sample
 ///   (the paper's 1e-7 per sample is 0.002 per 20,000-sample validation).
-/// * Below 1e-3, where each channel keeps about one pixel per digit: validation every 5,000
-///   samples on 2,000, the target decaying 5e-7 per sample, at least 10,000 samples per level,
-///   learning rate 3e-4. Reductions stay accuracy-gated (Algorithm 1) throughout.
+/// * Below 1e-3, where each channel keeps about one pixel per digit (v1 lost accuracy there
+///   because reductions fired on validation noise): validation every 5,000 samples on 2,000,
+///   the target decaying 5e-7 per sample, at least 10,000 samples per level, learning rate
+///   3e-4. Reductions stay accuracy-gated (Algorithm 1) throughout.
 /// * The run stops once the density would fall below 4.492e-5, so the last level trained is the
 ///   paper's evaluation level 0.5 * 0.75^32 = 5.02e-5.
 pub fn digit_circle_cpu(seed: i64) -> RunConfig {
@@ -140,7 +141,6 @@ pub fn digit_circle_cpu(seed: i64) -> RunConfig {
     m.motif.hidden = 32;
     m.motif.residual_units = 1;
     m.motif.patch = 4;
-    m.motif.upsample = Upsample::Bilinear;
     m.collapse.channels = 64;
     m.collapse.pool_first = true;
     m.encoder.row_lstm = false;
@@ -156,7 +156,7 @@ pub fn digit_circle_cpu(seed: i64) -> RunConfig {
     t.learning_rate_schedule = LearningRateSchedule::Warmup {
         warmup_samples: 4_000,
     };
-    t.val_every = 2_500;
+    t.val_every = 5_000;
     t.val_samples = 1_000;
     t.max_samples = 1_500_000;
     t.done_at_density = DIGIT_CIRCLE_MIN_DENSITY;
