@@ -8,8 +8,8 @@
 use burn::module::Module;
 use clap::Args;
 use sparling_data::Split;
-use sparling_models::checkpoint::{RunDir, load_model};
-use sparling_models::evaluation::select_checkpoint;
+use sparling_models::checkpoint::RunDir;
+use sparling_models::evaluation::open_checkpoint;
 use sparling_models::inference::{Prediction, predict};
 
 /// `cargo xtask diagnose`.
@@ -39,13 +39,18 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<()> {
     let Some(config) = dir.read_config()? else {
         anyhow::bail!("{}: no config.toml", args.run.display());
     };
-    let selected = select_checkpoint(&dir, args.density)?;
     let plain = burn::prelude::Device::flex();
-    let (model, device) = if args.train_mode {
-        let device = plain.autodiff();
-        (load_model(&config, &selected.dir, &device)?, device)
+    let device = if args.train_mode {
+        plain.autodiff()
     } else {
-        (load_model(&config, &selected.dir, &plain)?.valid(), plain)
+        plain
+    };
+    let opened = open_checkpoint(&dir, args.density, &config, &device)?;
+    let selected = &opened.selected;
+    let model = if args.train_mode {
+        opened.model.clone()
+    } else {
+        opened.model.clone().valid()
     };
     let task = config.domain.task()?;
     let pairs = predict(

@@ -10,6 +10,8 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use sparling_models::ModelError;
+use sparling_models::error::describe;
 use tracing_subscriber::EnvFilter;
 
 mod curves;
@@ -60,8 +62,41 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            eprintln!("error: {}", describe(err.as_ref()));
+            // The same convention as `sparling`: 2 for bad input, 1 for failures.
+            if err.chain().any(is_bad_input) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+/// A bad argument of an xtask command (exit code 2).
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+fn is_bad_input(err: &(dyn std::error::Error + 'static)) -> bool {
+    err.is::<Usage>()
+        || matches!(
+            err.downcast_ref::<ModelError>(),
+            Some(
+                ModelError::InvalidConfig { .. }
+                    | ModelError::UnknownPreset { .. }
+                    | ModelError::RunExists(_)
+                    | ModelError::RunDirMismatch { .. }
+                    | ModelError::NotARunDir(_)
+                    | ModelError::RunLocked { .. }
+                    | ModelError::NoCheckpoint(_)
+            )
+        )
 }

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::Usage;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,7 @@ use sparling_metrics::{BootstrapConfig, bootstrap_mean_ci};
 use sparling_models::checkpoint::{RunDir, ValidationRecord, write_atomic};
 use sparling_models::config::DomainConfig;
 use sparling_models::device::Backend;
-use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate, select_checkpoint};
+use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate, open_checkpoint};
 use sparling_models::training::TrainObserver;
 use sparling_models::{RunConfig, TrainOptions, TrainSummary, presets};
 
@@ -240,26 +241,43 @@ impl SeedRecord {
     }
 }
 
-/// Parse `1`, `1,2,5` or `1-9`.
+/// At most this many seeds per table (the paper uses 9; each seed is hours of training).
+const MAX_SEEDS: usize = 100;
+
+/// Parse `1`, `1,2,5` or `1-9`: distinct seeds >= 0 (negative ones are evaluation streams),
+/// at most [`MAX_SEEDS`].
 fn parse_seeds(spec: &str) -> anyhow::Result<Vec<i64>> {
-    let bad = || format!("--seeds {spec}: expected a list like `1,2,3` or a range like `1-9`");
-    if let Some((a, b)) = spec.split_once('-').filter(|(a, _)| !a.is_empty()) {
+    let bad = || {
+        format!(
+            "--seeds {spec}: expected a list like `1,2,3` or a range like `1-9` of at most \
+             {MAX_SEEDS} seeds >= 0"
+        )
+    };
+    let seeds: Vec<i64> = if let Some((a, b)) = spec.split_once('-').filter(|(a, _)| !a.is_empty())
+    {
         let (a, b): (i64, i64) = (
-            a.trim().parse().with_context(bad)?,
-            b.trim().parse().with_context(bad)?,
+            a.trim().parse().map_err(|_| Usage(bad()))?,
+            b.trim().parse().map_err(|_| Usage(bad()))?,
         );
-        if a > b {
-            bail!(bad());
+        // Checked before the range is collected: `1-99999999999` must not allocate.
+        if a > b || b.abs_diff(a) >= MAX_SEEDS as u64 {
+            return Err(Usage(bad()).into());
         }
-        return Ok((a..=b).collect());
+        (a..=b).collect()
+    } else {
+        spec.split(',')
+            .map(|s| s.trim().parse::<i64>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| Usage(bad()))?
+    };
+    let mut distinct = seeds.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if seeds.is_empty() || seeds.len() > MAX_SEEDS || distinct.len() != seeds.len() {
+        return Err(Usage(bad()).into());
     }
-    let seeds = spec
-        .split(',')
-        .map(|s| s.trim().parse::<i64>())
-        .collect::<Result<Vec<_>, _>>()
-        .with_context(bad)?;
-    if seeds.is_empty() {
-        bail!(bad());
+    if let Some(s) = seeds.iter().find(|&&s| s < 0) {
+        return Err(Usage(format!("{}: seed {s} is an evaluation stream", bad())).into());
     }
     Ok(seeds)
 }
@@ -337,15 +355,15 @@ fn train_and_evaluate(
     let budget = args.time_budget_minutes.map(|m| m * 60.0);
     let summary = train_or_resume(config, out, device, budget)?;
     let run = RunDir::new(out);
-    let selected = select_checkpoint(&run, None)?;
-    tracing::info!(seed, density = selected.density, "evaluating");
+    let opened = open_checkpoint(&run, None, config, device)?;
+    tracing::info!(seed, density = opened.selected.density, "evaluating");
     let options = EvalOptions {
         motif_samples: args.samples,
         test_samples: args.samples,
         max_length: config.training.val_max_length,
         batch_size: 50,
     };
-    let eval = evaluate(config, &selected, out, &options, device)?;
+    let eval = evaluate(config, &opened, out, &options, device)?;
     let history = crate::curves::read_history(&run)?;
     Ok(SeedResult {
         seed,
@@ -616,7 +634,14 @@ mod tests {
         assert_eq!(parse_seeds("1").expect("one"), vec![1]);
         assert_eq!(parse_seeds("1,3, 5").expect("list"), vec![1, 3, 5]);
         assert_eq!(parse_seeds("1-4").expect("range"), vec![1, 2, 3, 4]);
-        assert_eq!(parse_seeds("-2").expect("negative"), vec![-2]);
+        assert!(parse_seeds("-2").is_err(), "the test stream");
+        assert!(parse_seeds("0-99").is_ok());
+        assert!(parse_seeds("0-100").is_err(), "101 seeds");
+        assert!(
+            parse_seeds("1-9223372036854775807").is_err(),
+            "no allocation"
+        );
+        assert!(parse_seeds("1,1").is_err(), "a repeated seed");
         assert!(parse_seeds("4-1").is_err());
         assert!(parse_seeds("a").is_err());
         assert!(parse_seeds("").is_err());

@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use sparling_models::checkpoint::{RunDir, write_atomic};
+use sparling_models::checkpoint::{RunDir, load_model, write_atomic};
 use sparling_models::device::Backend;
-use sparling_models::evaluation::{EvalOptions, SelectedCheckpoint, evaluate};
+use sparling_models::evaluation::{EvalOptions, OpenedCheckpoint, SelectedCheckpoint, evaluate};
 
 /// Largest model file we commit to the repository.
 const MAX_MODEL_BYTES: u64 = 5 * 1024 * 1024;
@@ -107,7 +107,11 @@ pub fn run(args: &ShipArgs) -> anyhow::Result<()> {
         max_length: config.training.val_max_length,
         batch_size: 50,
     };
-    let mut report = evaluate(&config, &selected, &args.out, &options, &device)?;
+    let opened = OpenedCheckpoint {
+        model: load_model(&config, &selected.dir, &device)?,
+        selected,
+    };
+    let mut report = evaluate(&config, &opened, &args.out, &options, &device)?;
     report.checkpoint = Path::new("checkpoints").join(name);
     write_atomic(
         &tmp.join("expected.json"),

@@ -13,7 +13,7 @@ mod commands;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use commands::UsageError;
+use commands::{INTERRUPTED_EXIT_CODE, Interrupted, UsageError};
 
 /// SPARLING: learning latent representations with extremely sparse activations.
 #[derive(Debug, Parser)]
@@ -51,8 +51,12 @@ fn main() -> ExitCode {
             eprintln!("error: {err}");
             ExitCode::from(2)
         }
+        Err(err) if err.downcast_ref::<Interrupted>().is_some() => {
+            eprintln!("{err}");
+            ExitCode::from(INTERRUPTED_EXIT_CODE)
+        }
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", sparling_models::error::describe(err.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -174,3 +174,88 @@ fn tiny_audio_run_trains_evaluates_and_draws_motifs() {
         ["confusion.svg", "motifs-000.png", "motifs-001.png"]
     );
 }
+
+#[test]
+fn an_audio_run_finds_its_recordings_from_any_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    // A relative --data, typed in the directory that holds `shared/`.
+    let parent = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..");
+    let output = sparling()
+        .current_dir(&parent)
+        .args(["train", "audio", "--preset", "tiny", "--max-samples", "16"])
+        .args([
+            "--pause-at",
+            "8",
+            "--data",
+            "shared/data/fsdd/recordings",
+            "--out",
+        ])
+        .arg(&run)
+        .output()
+        .unwrap();
+    succeeded(&output);
+    let stored = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    let canonical = fsdd_dir().canonicalize().unwrap();
+    assert!(
+        stored.contains(&format!(
+            "recordings = {:?}",
+            canonical.display().to_string()
+        )),
+        "{stored}"
+    );
+
+    // Resumed elsewhere without --data: the stored directory is used.
+    let output = sparling()
+        .current_dir(dir.path())
+        .args([
+            "train",
+            "audio",
+            "--preset",
+            "tiny",
+            "--max-samples",
+            "16",
+            "--resume",
+        ])
+        .arg("--out")
+        .arg(&run)
+        .output()
+        .unwrap();
+    succeeded(&output);
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["samples"], 16);
+
+    // The same directory spelled differently is the same run.
+    let output = sparling()
+        .args([
+            "train",
+            "audio",
+            "--preset",
+            "tiny",
+            "--max-samples",
+            "16",
+            "--resume",
+        ])
+        .arg("--data")
+        .arg(fsdd_dir())
+        .arg("--out")
+        .arg(&run)
+        .output()
+        .unwrap();
+    succeeded(&output);
+
+    let output = sparling()
+        .current_dir(dir.path())
+        .args([
+            "eval",
+            "--samples",
+            "2",
+            "--batch-size",
+            "2",
+            "--run",
+            "run",
+        ])
+        .output()
+        .unwrap();
+    succeeded(&output);
+}

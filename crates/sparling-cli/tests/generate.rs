@@ -83,8 +83,11 @@ fn generate_train_split_uses_seed_and_start() {
 #[test]
 fn bad_arguments_exit_with_code_2() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["--split", "validation"], "validation"),
+        // Training seeds -1 and -2 would be the validation and test streams.
+        (&["--split", "train", "--seed", "-1"], "seed -1 is reserved"),
+        (&["--split", "train", "--seed", "-2"], "seed -2 is reserved"),
         (&["--count", "0"], "'0'"),
         (&["--split", "test", "--seed", "3"], "--seed 3"),
         (&["--count", "-4"], "-4"),
@@ -132,4 +135,43 @@ fn help_documents_every_flag() {
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
+}
+
+#[test]
+fn generating_again_into_a_directory_replaces_the_earlier_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("samples");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), b"mine").unwrap();
+    for count in ["3", "1"] {
+        let output = sparling()
+            .args([
+                "generate",
+                "digit-circle",
+                "--overlay",
+                "--count",
+                count,
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "00000.png",
+            "00000_overlay.png",
+            "labels.jsonl",
+            "notes.txt"
+        ]
+    );
+    let labels = std::fs::read_to_string(out.join("labels.jsonl")).unwrap();
+    assert_eq!(labels.lines().count(), 1);
 }

@@ -59,7 +59,8 @@ pub trait Domain: Sync {
 pub enum Split {
     /// Training stream of one run: `RandomState(compute_seed(seed, i))`. The paper's runs use
     /// seeds 1–9 and consecutive indices from 0 (batch `k` of size `b` is `k·b .. k·b + b`).
-    /// Any integer works, e.g. −3 for the binning evaluation set.
+    /// Negative seeds are evaluation streams (−1 validation, −2 test, −3 binning): build a
+    /// training split from user input with [`Split::training`], which refuses them.
     Train {
         /// The run's data seed.
         seed: i64,
@@ -77,6 +78,18 @@ impl Split {
     pub const VAL_SEED: i64 = -1;
     /// Dataset seed of the test split.
     pub const TEST_SEED: i64 = -2;
+
+    /// The training stream of `seed`, refusing the negative seeds of the evaluation streams
+    /// (`train` with seed −1 or −2 would be exactly the validation or test set).
+    ///
+    /// # Errors
+    /// [`DataError::ReservedSeed`] for `seed < 0`.
+    pub fn training(seed: i64) -> Result<Self, DataError> {
+        if seed < 0 {
+            return Err(DataError::ReservedSeed(seed));
+        }
+        Ok(Split::Train { seed })
+    }
 
     /// The dataset seed hashed with the index, or `None` for the unhashed motif-eval split.
     #[must_use]
@@ -118,10 +131,11 @@ impl Split {
     /// Parses a split name; `train` takes `train_seed`.
     ///
     /// # Errors
-    /// [`DataError::UnknownSplit`] for anything but `train`, `val`, `test`, `motif-eval`.
+    /// [`DataError::UnknownSplit`] for anything but `train`, `val`, `test`, `motif-eval`;
+    /// [`DataError::ReservedSeed`] for `train` with a negative seed.
     pub fn from_name(name: &str, train_seed: i64) -> Result<Self, DataError> {
         match name {
-            "train" => Ok(Split::Train { seed: train_seed }),
+            "train" => Split::training(train_seed),
             "val" => Ok(Split::Val),
             "test" => Ok(Split::Test),
             "motif-eval" => Ok(Split::MotifEval),
@@ -148,7 +162,7 @@ impl FromStr for Split {
             let seed = seed
                 .parse()
                 .map_err(|_| DataError::UnknownSplit(s.to_owned()))?;
-            return Ok(Split::Train { seed });
+            return Split::training(seed);
         }
         Split::from_name(s, 1)
     }
@@ -260,9 +274,26 @@ mod tests {
             assert_eq!(Split::from_name(s.name(), seed).ok(), Some(s));
         }
         assert_eq!(
-            "train:-3".parse::<Split>().ok(),
-            Some(Split::Train { seed: -3 })
+            "train:0".parse::<Split>().ok(),
+            Some(Split::Train { seed: 0 })
         );
         assert!("validation".parse::<Split>().is_err());
+    }
+
+    proptest::proptest! {
+        /// No user-built training split is an evaluation stream: every negative seed is refused
+        /// (by name and by `train:SEED`), every other one accepted.
+        #[test]
+        fn negative_training_seeds_are_refused(seed in proptest::num::i64::ANY) {
+            let by_name = Split::from_name("train", seed);
+            let by_text = format!("train:{seed}").parse::<Split>();
+            if seed < 0 {
+                proptest::prop_assert!(matches!(by_name, Err(DataError::ReservedSeed(s)) if s == seed));
+                proptest::prop_assert!(matches!(by_text, Err(DataError::ReservedSeed(s)) if s == seed));
+            } else {
+                proptest::prop_assert_eq!(by_name.ok(), Some(Split::Train { seed }));
+                proptest::prop_assert_eq!(by_text.ok(), Some(Split::Train { seed }));
+            }
+        }
     }
 }

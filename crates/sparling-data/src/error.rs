@@ -45,6 +45,13 @@ pub enum DataError {
     /// A split name that is not one of the known splits.
     #[error("unknown split {0:?}; expected one of: train, val, test, motif-eval")]
     UnknownSplit(String),
+    /// A negative training seed: those are the evaluation streams.
+    #[error(
+        "training seed {0} is reserved: negative seeds are the evaluation streams \
+         (-1 validation, -2 test, -3 binning), so training on them would leak evaluation data; \
+         use a seed >= 0 (the paper's runs use 1-9)"
+    )]
+    ReservedSeed(i64),
     /// The spoken-digit domain: recordings, configuration, sampling, spectrogram or export.
     #[error(transparent)]
     Audio(#[from] AudioError),
@@ -282,6 +289,27 @@ pub enum AudioError {
         value: String,
         /// What is allowed.
         reason: &'static str,
+    },
+    /// A recording so long that no clip with `max_digits` digits could hold it next to the
+    /// shortest recordings; training would fail at whichever sample first draws it.
+    #[error(
+        "{path}: {samples} samples ({seconds:.2} s) is longer than a clip of {clip_len} samples \
+         can hold next to {others} of the shortest recordings ({max} samples at most); remove \
+         the file or lengthen domain.clip_seconds"
+    )]
+    RecordingTooLong {
+        /// The recording.
+        path: PathBuf,
+        /// Its length in samples.
+        samples: usize,
+        /// Its length in seconds.
+        seconds: f64,
+        /// Clip length in samples.
+        clip_len: usize,
+        /// `max_digits - 1`.
+        others: usize,
+        /// The longest length that fits.
+        max: usize,
     },
     /// The drawn digits cannot be placed without overlap (the reference would loop forever).
     #[error(

@@ -20,6 +20,7 @@ use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 use sparling_core::{AccumulatorState, Schedule};
 
@@ -99,6 +100,16 @@ pub struct RunDir {
 
 const LATEST: &str = "latest";
 
+/// The lock file a training process holds for its whole life.
+const TRAIN_LOCK: &str = ".train.lock";
+
+/// An exclusive claim on a run directory for training; released when dropped (or when the
+/// process dies: it is an advisory `flock`, which the OS drops with the process).
+#[derive(Debug)]
+pub struct RunLock {
+    _file: fs::File,
+}
+
 impl RunDir {
     /// A handle on `root` (nothing is created).
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -155,7 +166,7 @@ impl RunDir {
             if !resume {
                 return Err(ModelError::RunExists(self.root.clone()));
             }
-            if existing != *config {
+            if existing.clone().with_canonical_paths() != config.clone().with_canonical_paths() {
                 return Err(ModelError::RunDirMismatch {
                     dir: self.root.clone(),
                     detail: first_difference(&existing, config)?,
@@ -164,20 +175,81 @@ impl RunDir {
             return Ok(());
         }
         if self.root.exists() {
-            let occupied = fs::read_dir(&self.root)
-                .map_err(|e| ModelError::io(&self.root, e))?
-                .next()
-                .is_some();
+            let mut entries =
+                fs::read_dir(&self.root).map_err(|e| ModelError::io(&self.root, e))?;
+            let occupied = entries.any(|e| e.is_ok_and(|e| e.file_name() != TRAIN_LOCK));
             if occupied {
-                return Err(ModelError::RunDirMismatch {
-                    dir: self.root.clone(),
-                    detail: "it is not empty and has no config.toml".into(),
-                });
+                return Err(ModelError::NotARunDir(self.root.clone()));
             }
         }
         fs::create_dir_all(self.checkpoints())
             .map_err(|e| ModelError::io(self.checkpoints(), e))?;
         write_atomic(&self.config_path(), config.to_toml()?.as_bytes())
+    }
+
+    /// Claim the directory for training. A second trainer on the same directory gets
+    /// [`ModelError::RunLocked`] naming the first; readers take no lock.
+    ///
+    /// # Errors
+    /// [`ModelError::RunLocked`], or I/O failures creating the lock file.
+    pub fn lock_for_training(&self) -> Result<RunLock, ModelError> {
+        use std::io::{Read, Seek, Write};
+        fs::create_dir_all(&self.root).map_err(|e| ModelError::io(&self.root, e))?;
+        let path = self.root.join(TRAIN_LOCK);
+        // Not truncated on open: until the lock is ours, the file names the holder.
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| ModelError::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                return Err(ModelError::RunLocked {
+                    dir: self.root.clone(),
+                    holder: if holder.is_empty() {
+                        "a process that has not written its id yet".into()
+                    } else {
+                        holder.into()
+                    },
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(ModelError::io(&path, e)),
+        }
+        let id = format!("process {}", std::process::id());
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(id.as_bytes()))
+            .map_err(|e| ModelError::io(&path, e))?;
+        Ok(RunLock { _file: file })
+    }
+
+    /// Remove what a killed trainer left half-written: `checkpoints/.tmp-*` directories and
+    /// the temporary files of `config.toml`, `metrics.jsonl`, `summary.json` and `latest`.
+    /// Only the lock holder may call this (another trainer could be writing them).
+    ///
+    /// # Errors
+    /// An unreadable directory or a leftover that cannot be removed.
+    pub fn remove_leftovers(&self, _lock: &RunLock) -> Result<(), ModelError> {
+        remove_matching(&self.checkpoints(), |n| {
+            n.starts_with(".tmp-") || n.starts_with("latest.tmp-")
+        })?;
+        remove_matching(&self.root, |n| {
+            ["config.tmp-", "metrics.tmp-", "summary.tmp-"]
+                .iter()
+                .any(|p| n.starts_with(p))
+        })
+    }
+
+    /// The name in the `latest` pointer, if it can be read (for noticing that a running
+    /// trainer moved on).
+    pub fn latest_name(&self) -> Option<String> {
+        fs::read_to_string(self.checkpoints().join(LATEST)).ok()
     }
 
     /// The newest complete checkpoint directory.
@@ -215,7 +287,7 @@ impl RunDir {
             save_model(model, &tmp.join("model.bpk"))?;
             optimizer
                 .save(tmp.join("optimizer.bpk"))
-                .map_err(|e| record_error(&tmp.join("optimizer.bpk"), e))?;
+                .map_err(|e| write_error(&tmp.join("optimizer.bpk"), e))?;
             write_json(&tmp.join("state.json"), state)
         })?;
         let previous = self.latest_checkpoint().ok().flatten();
@@ -308,6 +380,31 @@ impl RunDir {
     }
 }
 
+/// Remove the entries of `dir` whose names satisfy `leftover` (a missing `dir` has none).
+fn remove_matching(dir: &Path, leftover: impl Fn(&str) -> bool) -> Result<(), ModelError> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry.map_err(|e| ModelError::io(dir, e))?.path();
+        if !path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(&leftover)
+        {
+            continue;
+        }
+        let removed = if path.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        removed.map_err(|e| ModelError::io(&path, e))?;
+        tracing::info!(path = %path.display(), "removed a leftover of an interrupted save");
+    }
+    Ok(())
+}
+
 /// The directory name of the density snapshot for `density` (the reference's `f"{d:.6e}"` key).
 pub fn density_dir_name(density: f64) -> String {
     format!("density-{density:.6e}")
@@ -324,10 +421,18 @@ pub fn load_model(
 ) -> Result<SparlingModel, ModelError> {
     let path = checkpoint_dir.join("model.bpk");
     let model = config.model.init(device)?;
-    let record = ModuleRecord::load(&path).map_err(|e| record_error(&path, e))?;
+    // Read the file whole: `ModuleRecord::load` maps it lazily, and a reader of a running run
+    // would then fail (inside the backend) once the trainer removes the superseded checkpoint.
+    let record =
+        ModuleRecord::from_bytes(read_bytes(&path)?).map_err(|e| record_error(&path, e))?;
     model
         .try_load_record(record)
         .map_err(|e| record_error(&path, e))
+}
+
+fn read_bytes(path: &Path) -> Result<Bytes, ModelError> {
+    let bytes = fs::read(path).map_err(|e| ModelError::io(path, e))?;
+    Ok(Bytes::from_bytes_vec(bytes))
 }
 
 /// Load the optimizer state of a checkpoint.
@@ -339,7 +444,9 @@ pub fn load_optimizer(
     checkpoint_dir: &Path,
 ) -> Result<ModuleOptimizer, ModelError> {
     let path = checkpoint_dir.join("optimizer.bpk");
-    optimizer.load(&path).map_err(|e| record_error(&path, e))
+    optimizer
+        .from_bytes(read_bytes(&path)?)
+        .map_err(|e| record_error(&path, e))
 }
 
 /// Read a checkpoint's trainer state.
@@ -357,7 +464,14 @@ fn save_model(model: &SparlingModel, path: &Path) -> Result<(), ModelError> {
         .clone()
         .into_record()
         .save(path)
-        .map_err(|e| record_error(path, e))
+        .map_err(|e| write_error(path, e))
+}
+
+fn write_error(path: &Path, e: impl std::fmt::Display) -> ModelError {
+    ModelError::WriteFailed {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 fn record_error(path: &Path, e: impl std::fmt::Display) -> ModelError {
@@ -370,18 +484,20 @@ fn record_error(path: &Path, e: impl std::fmt::Display) -> ModelError {
 /// Write `bytes` to `path` through a temporary file and a rename.
 ///
 /// # Errors
-/// I/O failures (the old file, if any, is untouched).
+/// I/O failures (the old file, if any, is untouched, and no temporary file is left).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    fs::write(&tmp, bytes).map_err(|e| ModelError::io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| ModelError::io(path, e))
+    let written = fs::write(&tmp, bytes)
+        .map_err(|e| ModelError::io(path, e))
+        .and_then(|()| fs::rename(&tmp, path).map_err(|e| ModelError::io(path, e)));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ModelError> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| ModelError::Parse {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let text = serde_json::to_string_pretty(value).map_err(|e| write_error(path, e))?;
     write_atomic(path, text.as_bytes())
 }
 

@@ -260,10 +260,10 @@ impl TrainingConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AudioDomainConfig {
-    /// Directory holding the FSDD `{digit}_{speaker}_{take}.wav` files, stored as given (a
-    /// relative path is relative to the working directory of the command that reads it). When
-    /// absent, `$SPARLING_FSDD` is read when the task is built, so a `config.toml` without it
-    /// stays portable between machines.
+    /// Directory holding the FSDD `{digit}_{speaker}_{take}.wav` files (`sparling train --data`
+    /// stores it absolute; runs compare it canonically, see [`RunConfig::with_canonical_paths`]).
+    /// When absent, `$SPARLING_FSDD` is read when the task is built, so a `config.toml` without
+    /// it stays portable between machines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recordings: Option<PathBuf>,
     /// Speakers, clip, noise and spectrogram parameters (defaults: the paper's, with FSDD's
@@ -454,13 +454,38 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
+    /// This configuration with the recordings directory canonical where it exists, for
+    /// comparing two runs: `data/fsdd` and `/home/me/data/fsdd` are one directory.
+    #[must_use]
+    pub fn with_canonical_paths(mut self) -> Self {
+        if let DomainConfig::Audio(audio) = &mut self.domain
+            && let Some(dir) = &audio.recordings
+            && let Ok(canonical) = dir.canonicalize()
+        {
+            audio.recordings = Some(canonical);
+        }
+        self
+    }
+
     /// Check every value a user could have written wrong.
     ///
     /// # Errors
     /// [`ModelError::InvalidConfig`] naming the first bad field.
     pub fn validate(&self) -> Result<(), ModelError> {
+        if let Err(e) = sparling_data::Split::training(self.seed) {
+            return Err(ModelError::invalid("seed", self.seed, e.to_string()));
+        }
         let t = &self.training;
         positive("training.batch_size", t.batch_size)?;
+        // One batch of 100x100 DigitCircle motif maps is 400 kB per sample and layer output;
+        // LaTeX's are 5.5 MB. Beyond this an allocation failure would abort the process.
+        if t.batch_size > MAX_BATCH_SIZE {
+            return Err(ModelError::invalid(
+                "training.batch_size",
+                t.batch_size,
+                format!("at most {MAX_BATCH_SIZE} (the paper uses 10)"),
+            ));
+        }
         positive("training.val_samples", t.val_samples)?;
         positive("training.val_max_length", t.val_max_length)?;
         if t.val_every == 0 {
@@ -598,7 +623,7 @@ impl RunConfig {
             path: origin.to_path_buf(),
             message: e.to_string(),
         })?;
-        config.validate()?;
+        config.validate().map_err(|e| e.in_file(origin))?;
         Ok(config)
     }
 
@@ -794,6 +819,9 @@ fn validate_parts(
     }
     Ok(())
 }
+
+/// The largest training batch a configuration may ask for.
+pub const MAX_BATCH_SIZE: usize = 1024;
 
 fn positive(field: &str, value: usize) -> Result<(), ModelError> {
     if value == 0 {

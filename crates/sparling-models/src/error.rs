@@ -15,8 +15,10 @@ pub enum ModelError {
     #[error(transparent)]
     Data(#[from] DataError),
     /// A configuration value is out of range.
-    #[error("invalid configuration: `{field}` = {value}; {allowed}")]
+    #[error("{}invalid configuration: `{field}` = {value}; {allowed}", file_prefix(.file.as_ref()))]
     InvalidConfig {
+        /// The configuration file, when the value came from one.
+        file: Option<PathBuf>,
         /// Dotted field path.
         field: String,
         /// The offending value, printed.
@@ -78,6 +80,20 @@ pub enum ModelError {
         /// Parser message.
         message: String,
     },
+    /// `--out` is a non-empty directory that holds no run.
+    #[error(
+        "{0} is not empty and holds no run (no config.toml); choose a new or empty --out \
+         directory"
+    )]
+    NotARunDir(PathBuf),
+    /// A checkpoint or model file could not be written (disk full, permissions, ...).
+    #[error("could not write {path}: {message}")]
+    WriteFailed {
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        message: String,
+    },
     /// A run directory holds a run with a different configuration.
     #[error(
         "{dir} already holds a run with a different configuration ({detail}); \
@@ -106,6 +122,23 @@ pub enum ModelError {
     /// Nothing to resume or evaluate.
     #[error("{0} holds no checkpoint")]
     NoCheckpoint(PathBuf),
+    /// The run's checkpoints were replaced on every attempt to read one.
+    #[error(
+        "{0}: the training process replaced the checkpoint on each of {1} attempts to read it; \
+         try again"
+    )]
+    CheckpointChurn(PathBuf, usize),
+    /// Another process is training in this run directory.
+    #[error(
+        "{dir} is being trained by another process ({holder}); wait for it to stop, or use \
+         another --out. Reading the run (eval, motifs) needs no lock"
+    )]
+    RunLocked {
+        /// The run directory.
+        dir: PathBuf,
+        /// Who holds the lock, as the lock file records it.
+        holder: String,
+    },
     /// A checkpoint file is unreadable, truncated or does not match the model.
     #[error("checkpoint {path} is corrupt or incompatible: {message}")]
     CorruptCheckpoint {
@@ -137,9 +170,33 @@ impl ModelError {
         allowed: impl Into<String>,
     ) -> Self {
         Self::InvalidConfig {
+            file: None,
             field: field.into(),
             value: value.to_string(),
             allowed: allowed.into(),
+        }
+    }
+
+    /// This error, attributed to the configuration file `path` it was found in.
+    #[must_use]
+    pub(crate) fn in_file(self, path: &std::path::Path) -> Self {
+        match self {
+            Self::InvalidConfig {
+                file: None,
+                field,
+                value,
+                allowed,
+            } => Self::InvalidConfig {
+                file: Some(path.to_path_buf()),
+                field,
+                value,
+                allowed,
+            },
+            other @ (Self::Core(_) | Self::Data(_)) => Self::Parse {
+                path: path.to_path_buf(),
+                message: other.to_string(),
+            },
+            other => other,
         }
     }
 
@@ -148,5 +205,42 @@ impl ModelError {
             path: path.into(),
             source,
         }
+    }
+}
+
+fn file_prefix(file: Option<&PathBuf>) -> String {
+    file.map(|f| format!("{}: ", f.display()))
+        .unwrap_or_default()
+}
+
+/// An error and its causes on one line, each cause once: many messages already quote their
+/// cause (`{path}: {source}`), and printing the chain as well would repeat the OS error.
+#[must_use]
+pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quoted_cause_is_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device");
+        let err = ModelError::io("/runs/a/config.toml", io);
+        assert_eq!(
+            describe(&err),
+            "/runs/a/config.toml: No space left on device"
+        );
     }
 }

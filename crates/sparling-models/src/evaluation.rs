@@ -111,6 +111,70 @@ pub fn select_checkpoint(
     }
 }
 
+/// A checkpoint and its model, read together.
+#[derive(Clone, Debug)]
+pub struct OpenedCheckpoint {
+    /// Which checkpoint.
+    pub selected: SelectedCheckpoint,
+    /// Its model (training mode; call `.valid()` for inference).
+    pub model: SparlingModel,
+}
+
+/// How often [`open_checkpoint`] chooses again when the trainer replaced its choice.
+const OPEN_ATTEMPTS: usize = 5;
+
+/// [`select_checkpoint`] and load its model, consistently even while the run is training.
+///
+/// A running trainer replaces its latest checkpoint (and the snapshot of its current density)
+/// at every validation. The model file is read whole, and when the chosen directory was
+/// replaced while being read, the choice is made again, so a reader gets one complete
+/// checkpoint or a clean error, never a mix of two saves.
+///
+/// # Errors
+/// As [`select_checkpoint`] and [`load_model`]; [`ModelError::CheckpointChurn`] when every
+/// attempt was overtaken by the trainer.
+pub fn open_checkpoint(
+    run: &RunDir,
+    density: Option<f64>,
+    config: &RunConfig,
+    device: &Device,
+) -> Result<OpenedCheckpoint, ModelError> {
+    for _ in 0..OPEN_ATTEMPTS {
+        let before = run.latest_name();
+        match open_once(run, density, config, device) {
+            Ok(Some(opened)) => return Ok(opened),
+            Ok(None) => {}
+            // A failure on a run that did not move is the answer; otherwise look again.
+            Err(e) if run.latest_name() == before => return Err(e),
+            Err(_) => {}
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Err(ModelError::CheckpointChurn(
+        run.root().to_path_buf(),
+        OPEN_ATTEMPTS,
+    ))
+}
+
+/// One attempt; `None` when the checkpoint was replaced while it was read.
+fn open_once(
+    run: &RunDir,
+    density: Option<f64>,
+    config: &RunConfig,
+    device: &Device,
+) -> Result<Option<OpenedCheckpoint>, ModelError> {
+    let selected = select_checkpoint(run, density)?;
+    let model = match load_model(config, &selected.dir, device) {
+        Ok(model) => model,
+        Err(_) if !selected.dir.is_dir() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if select_checkpoint(run, density)? != selected {
+        return Ok(None);
+    }
+    Ok(Some(OpenedCheckpoint { selected, model }))
+}
+
 /// Evaluation sizes.
 #[derive(Clone, Debug)]
 pub struct EvalOptions {
@@ -158,19 +222,20 @@ pub struct EvalReport {
     pub confusion: Vec<Vec<u64>>,
 }
 
-/// Evaluate the checkpoint `selected` of the run `config`.
+/// Evaluate the checkpoint `opened` (from [`open_checkpoint`]) of the run `config`.
 ///
 /// # Errors
-/// Checkpoint, data or model errors.
+/// Data or model errors.
 pub fn evaluate(
     config: &RunConfig,
-    selected: &SelectedCheckpoint,
+    opened: &OpenedCheckpoint,
     run_dir: &Path,
     options: &EvalOptions,
     device: &Device,
 ) -> Result<EvalReport, ModelError> {
     let task = config.domain.task()?;
-    let model = load_model(config, &selected.dir, device)?.valid();
+    let selected = &opened.selected;
+    let model = opened.model.clone().valid();
     let (confusion, measured_density) = motif_confusion(
         &model,
         task.as_ref(),

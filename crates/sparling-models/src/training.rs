@@ -249,6 +249,9 @@ pub fn train(
         None => None,
     };
     run.prepare(config, options.resume)?;
+    // Held until training returns: a second trainer on this directory is refused.
+    let lock = run.lock_for_training()?;
+    run.remove_leftovers(&lock)?;
     let device = options.device.clone().autodiff();
 
     let latest = if options.resume {

@@ -11,7 +11,7 @@ use burn::prelude::*;
 use sparling_data::Split;
 use sparling_models::checkpoint::RunDir;
 use sparling_models::config::{DomainConfig, ModelConfig};
-use sparling_models::evaluation::{EvalOptions, evaluate, select_checkpoint};
+use sparling_models::evaluation::{EvalOptions, evaluate, open_checkpoint};
 use sparling_models::training::Quiet;
 use sparling_models::{ModelError, RunConfig, TrainOptions, presets, train};
 
@@ -117,14 +117,14 @@ fn tiny_audio_run_trains_and_evaluates() {
     assert!(text.contains("name = \"audio\"") && text.contains("kind = \"sequence\""));
     assert!(text.contains("recordings = "));
 
-    let selected = select_checkpoint(&run, None).expect("a trained level");
+    let opened = open_checkpoint(&run, None, &config, &device).expect("a trained level");
     let options = EvalOptions {
         motif_samples: 3,
         test_samples: 3,
         max_length: config.training.val_max_length,
         batch_size: 2,
     };
-    let report = evaluate(&config, &selected, &out, &options, &device).expect("evaluation");
+    let report = evaluate(&config, &opened, &out, &options, &device).expect("evaluation");
     assert_eq!(report.ce_method, "many-to-one");
     assert_eq!(report.confusion.len(), 11);
     assert!(report.confusion.iter().all(|row| row.len() == 11));

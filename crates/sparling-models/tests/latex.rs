@@ -11,7 +11,7 @@ use sparling_data::latex::LatexOcr;
 use sparling_data::{Dataset, Split, SymbolClass};
 use sparling_models::checkpoint::RunDir;
 use sparling_models::config::{CurriculumStage, DomainConfig, ModelConfig};
-use sparling_models::evaluation::{EvalOptions, evaluate, select_checkpoint};
+use sparling_models::evaluation::{EvalOptions, evaluate, open_checkpoint};
 use sparling_models::task::LATEX_FOOTPRINT_PAD;
 use sparling_models::training::Quiet;
 use sparling_models::{RunConfig, TrainOptions, presets, train};
@@ -197,14 +197,14 @@ fn tiny_latex_run_trains_and_evaluates() {
     let text = std::fs::read_to_string(run.config_path()).expect("config.toml");
     assert!(text.contains("name = \"latex\"") && text.contains("kind = \"image\""));
 
-    let selected = select_checkpoint(&run, None).expect("a trained level");
+    let opened = open_checkpoint(&run, None, &config, &device).expect("a trained level");
     let options = EvalOptions {
         motif_samples: 3,
         test_samples: 3,
         max_length: config.training.val_max_length,
         batch_size: 2,
     };
-    let report = evaluate(&config, &selected, &out, &options, &device).expect("evaluation");
+    let report = evaluate(&config, &opened, &out, &options, &device).expect("evaluation");
     assert_eq!(report.ce_method, "many-to-one");
     // 20 classes and "none" by 32 channels and "none".
     assert_eq!(report.confusion.len(), 21);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use burn::prelude::*;
 use sparling_models::checkpoint::RunDir;
-use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate, select_checkpoint};
+use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate, open_checkpoint};
 
 fn shipped() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/digit-circle-cpu")
@@ -18,7 +18,8 @@ fn the_shipped_model_gives_its_recorded_errors() {
         .read_config()
         .expect("readable config.toml")
         .expect("models/digit-circle-cpu holds a run");
-    let selected = select_checkpoint(&dir, None).expect("a density snapshot");
+    let opened = open_checkpoint(&dir, None, &config, &Device::flex()).expect("a density snapshot");
+    let selected = &opened.selected;
     let bytes = std::fs::metadata(selected.dir.join("model.bpk"))
         .expect("model.bpk")
         .len();
@@ -34,7 +35,7 @@ fn the_shipped_model_gives_its_recorded_errors() {
         batch_size: 50,
     };
     let got =
-        evaluate(&config, &selected, dir.root(), &options, &Device::flex()).expect("evaluation");
+        evaluate(&config, &opened, dir.root(), &options, &Device::flex()).expect("evaluation");
     // Bit-exact on the machine that packaged it; another CPU may round a few activations
     // differently, so allow one motif decision (about 0.1 point on 200 images) per metric.
     for (name, a, b) in [

@@ -132,6 +132,29 @@ fn a_paused_and_resumed_run_equals_a_straight_run() {
         );
     }
     assert_eq!(history(&straight), history(&resumed));
+    // Everything else the trainer keeps (schedule, running loss, position), to the last bit:
+    // floats in state.json must read back exactly.
+    assert_eq!(latest_state(&straight), latest_state(&resumed));
+}
+
+/// The latest checkpoint's `state.json` without wall-clock seconds.
+fn latest_state(dir: &Path) -> serde_json::Value {
+    let latest = RunDir::new(dir)
+        .latest_checkpoint()
+        .expect("readable")
+        .expect("a checkpoint");
+    let text = fs::read_to_string(latest.join("state.json")).expect("state.json");
+    let mut state: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let object = state.as_object_mut().expect("object");
+    object.remove("seconds");
+    for record in object
+        .get_mut("history")
+        .and_then(|h| h.as_array_mut())
+        .expect("history")
+    {
+        record.as_object_mut().expect("record").remove("seconds");
+    }
+    state
 }
 
 /// A run stopped by Ctrl-C or by its time budget continues on `--resume` (the budget only if
@@ -207,6 +230,15 @@ fn bad_run_directories_are_refused_and_left_alone() {
     assert!(matches!(err, ModelError::CorruptCheckpoint { .. }), "{err}");
     assert_eq!(fs::read(&model).expect("model").len(), bytes.len() / 2);
     assert!(!root.path().join("run/summary.json").exists());
+
+    // A directory of other files is not a run, and is not called one.
+    let occupied = root.path().join("photos");
+    fs::create_dir_all(&occupied).expect("mkdir");
+    fs::write(occupied.join("cat.png"), b"meow").expect("write");
+    let err = train(&config, &options(&occupied), &mut Quiet).expect_err("not a run");
+    assert!(matches!(err, ModelError::NotARunDir(_)), "{err}");
+    assert!(err.to_string().contains("holds no run"), "{err}");
+    assert_eq!(fs::read_dir(&occupied).expect("dir").count(), 1);
 }
 
 #[test]
@@ -222,6 +254,23 @@ fn unknown_presets_and_bad_values_are_named() {
     config.training.batch_size = 0;
     let message = config.validate().expect_err("batch 0").to_string();
     assert!(message.contains("batch_size"), "{message}");
+    config.training.batch_size = 1 << 40;
+    let message = config.validate().expect_err("huge batch").to_string();
+    assert!(
+        message.contains("batch_size") && message.contains("at most 1024"),
+        "{message}"
+    );
+
+    // Training on seed -1 or -2 would train on the validation or test stream.
+    for seed in [-1, -2] {
+        let mut config = tiny();
+        config.seed = seed;
+        let message = config.validate().expect_err("reserved seed").to_string();
+        assert!(
+            message.contains("`seed`") && message.contains("reserved"),
+            "{message}"
+        );
+    }
 
     let text = tiny()
         .to_toml()
@@ -230,7 +279,10 @@ fn unknown_presets_and_bad_values_are_named() {
     let message = RunConfig::from_toml(&text, Path::new("bad.toml"))
         .expect_err("lr")
         .to_string();
-    assert!(message.contains("learning_rate"), "{message}");
+    assert!(
+        message.starts_with("bad.toml: ") && message.contains("training.learning_rate"),
+        "{message}"
+    );
 }
 
 /// A tiny run whose schedule lowers the density at every validation (its accuracy target

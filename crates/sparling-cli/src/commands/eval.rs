@@ -1,10 +1,11 @@
 //! `sparling eval`: motif errors and end-to-end errors of a trained model.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
 use sparling_models::checkpoint::write_atomic;
+use sparling_models::config::MAX_BATCH_SIZE;
 use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate};
 
 use super::run_dir::{ModelArgs, open};
@@ -19,7 +20,8 @@ pub struct EvalArgs {
     /// end-to-end errors (the paper uses 10,000).
     #[arg(long, default_value_t = 1000)]
     samples: usize,
-    /// Where to write the report (default: `RUN/eval-DENSITY.json`).
+    /// Where to write the report (default: `RUN/eval-DENSITY.json`). Inside the run directory
+    /// only `eval-*.json` names are allowed, so a report never replaces the run's own files.
     #[arg(long)]
     json: Option<PathBuf>,
     /// Batch size of the evaluation (memory only; results do not depend on it).
@@ -32,11 +34,17 @@ pub struct EvalArgs {
 /// # Errors
 /// Usage errors (exit code 2) for bad values; runtime errors otherwise.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
-    if args.samples == 0 || args.batch_size == 0 {
+    if args.samples == 0 || args.batch_size == 0 || args.batch_size > MAX_BATCH_SIZE {
         return usage(format!(
-            "--samples {} / --batch-size {}: both must be at least 1",
+            "--samples {} / --batch-size {}: both must be at least 1, and the batch size at \
+             most {MAX_BATCH_SIZE}",
             args.samples, args.batch_size
         ));
+    }
+    if let Some(path) = &args.json
+        && let Err(why) = check_report_path(path, &args.model.run)
+    {
+        return usage(format!("--json {}: {why}", path.display()));
     }
     let opened = open(&args.model)?;
     let options = EvalOptions {
@@ -46,8 +54,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         batch_size: args.batch_size,
     };
     tracing::info!(
-        checkpoint = %opened.checkpoint.dir.display(),
-        density = opened.checkpoint.density,
+        checkpoint = %opened.checkpoint.selected.dir.display(),
+        density = opened.checkpoint.selected.density,
         "evaluating"
     );
     let report = evaluate(
@@ -67,6 +75,39 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     write_atomic(&path, serde_json::to_string_pretty(&report)?.as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
     println!("report: {}", path.display());
+    Ok(())
+}
+
+/// Checked before the (long) evaluation: the report can be written at `path`, and `path` is
+/// not one of the run's own files.
+fn check_report_path(path: &Path, run: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err("is a directory; give a file name".into());
+    }
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return Err("names no file".into());
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Ok(parent) = parent.canonicalize() else {
+        return Err(format!("directory {} does not exist", parent.display()));
+    };
+    if !parent.is_dir() {
+        return Err(format!("{} is not a directory", parent.display()));
+    }
+    let Ok(run_root) = run.canonicalize() else {
+        return Ok(());
+    };
+    let a_report = parent == run_root && name.starts_with("eval-") && name.ends_with(".json");
+    if parent.starts_with(&run_root) && !a_report {
+        return Err(format!(
+            "is inside the run directory {}, where only eval-*.json reports may be written \
+             (the run's config, metrics and checkpoints are not overwritten)",
+            run.display()
+        ));
+    }
     Ok(())
 }
 

@@ -412,11 +412,12 @@ where
 {
     prepare_out_dir(&args.out)?;
     let dataset = Dataset::new(domain, split);
+    // Written under a temporary name and renamed when complete: a killed run leaves no
+    // truncated labels.jsonl.
     let labels_path = args.out.join("labels.jsonl");
-    let mut labels = BufWriter::new(
-        File::create(&labels_path)
-            .with_context(|| format!("creating {}", labels_path.display()))?,
-    );
+    let partial = args.out.join(PARTIAL_LABELS);
+    let writing = || format!("writing {}", partial.display());
+    let mut labels = BufWriter::new(File::create(&partial).with_context(writing)?);
     let end = args.start + args.count;
     let mut next = args.start;
     while next < end {
@@ -432,14 +433,15 @@ where
                 rng_seed: split.rng_seed(index)?,
                 sample: write(&args.out, index, sample)?,
             };
-            serde_json::to_writer(&mut labels, &record)?;
-            labels.write_all(b"\n")?;
+            serde_json::to_writer(&mut labels, &record).with_context(writing)?;
+            labels.write_all(b"\n").with_context(writing)?;
         }
         next += len as u64;
     }
-    labels
-        .flush()
-        .with_context(|| format!("writing {}", labels_path.display()))?;
+    labels.flush().with_context(writing)?;
+    drop(labels);
+    fs::rename(&partial, &labels_path)
+        .with_context(|| format!("renaming {} to labels.jsonl", partial.display()))?;
     tracing::info!(
         count = args.count,
         %split,
@@ -496,8 +498,9 @@ fn resolve_split(args: &SelectArgs) -> anyhow::Result<Split> {
         ));
     };
     let split = match (args.split, args.seed) {
-        (SplitArg::Train, seed) => Split::Train {
-            seed: seed.unwrap_or(1),
+        (SplitArg::Train, seed) => match Split::training(seed.unwrap_or(1)) {
+            Ok(split) => split,
+            Err(e) => return usage(format!("--seed: {e}")),
         },
         (other, Some(seed)) => {
             return usage(format!(
@@ -546,11 +549,51 @@ fn prepare_out_dir(out: &Path) -> anyhow::Result<()> {
         Ok(_) => {
             // Best effort: a leftover probe file is harmless.
             let _ = fs::remove_file(&probe);
-            Ok(())
         }
-        Err(e) => usage(format!(
-            "invalid value '{}' for '--out': the directory is not writable ({e})",
-            out.display()
-        )),
+        Err(e) => {
+            return usage(format!(
+                "invalid value '{}' for '--out': the directory is not writable ({e})",
+                out.display()
+            ));
+        }
     }
+    remove_previous_generation(out)
+}
+
+/// `labels.jsonl` while it is being written.
+const PARTIAL_LABELS: &str = "labels.jsonl.partial";
+
+/// The files an earlier `generate` wrote into `out` (`NNNNN.png`, `NNNNN_overlay.png`,
+/// `NNNNN_clean.png`, `NNNNN.wav`, `labels.jsonl`): a second run into the same directory
+/// replaces them instead of leaving stale samples beside its own. Other files stay.
+fn remove_previous_generation(out: &Path) -> anyhow::Result<()> {
+    let mut removed = 0usize;
+    for entry in fs::read_dir(out).with_context(|| format!("listing {}", out.display()))? {
+        let path = entry
+            .with_context(|| format!("listing {}", out.display()))?
+            .path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if path.is_file() && is_generated_name(name) {
+            fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tracing::info!(removed, out = %out.display(), "replaced an earlier generation");
+    }
+    Ok(())
+}
+
+fn is_generated_name(name: &str) -> bool {
+    if name == "labels.jsonl" || name == PARTIAL_LABELS {
+        return true;
+    }
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    let index = ["_overlay", "_clean"]
+        .iter()
+        .find_map(|suffix| stem.strip_suffix(suffix))
+        .unwrap_or(stem);
+    matches!(ext, "png" | "wav") && index.len() >= 5 && index.bytes().all(|b| b.is_ascii_digit())
 }

@@ -31,6 +31,23 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// Training stopped by Ctrl-C after writing a checkpoint: exit code 130 (as a shell reports
+/// SIGINT), so that `sparling train ... && sparling eval ...` does not evaluate an unfinished
+/// run.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("interrupted: a checkpoint was written; continue with --resume")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Exit code of an interrupted training (128 + SIGINT).
+pub const INTERRUPTED_EXIT_CODE: u8 = 130;
+
 /// Shorthand for returning a [`UsageError`].
 pub fn usage<T>(message: impl Into<String>) -> anyhow::Result<T> {
     Err(UsageError(message.into()).into())

@@ -12,7 +12,6 @@ use sparling_data::latex::LatexOcr;
 use sparling_data::{Dataset, DigitCircle, DigitCircleConfig, LatexConfig, Split, SymbolClass};
 use sparling_metrics::confusion_svg;
 use sparling_models::SparlingModel;
-use sparling_models::checkpoint::load_model;
 use sparling_models::config::{AudioDomainConfig, DomainConfig};
 use sparling_models::evaluation::motif_confusion;
 use sparling_models::inference::motif_maps_host;
@@ -55,7 +54,7 @@ pub fn run(args: &MotifsArgs) -> anyhow::Result<()> {
     }
     let opened = open(&args.model)?;
     let task = opened.task.as_ref();
-    let model = load_model(&opened.config, &opened.checkpoint.dir, &opened.device)?.valid();
+    let model = opened.checkpoint.model.clone().valid();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating --out {}", args.out.display()))?;
 
@@ -70,7 +69,7 @@ pub fn run(args: &MotifsArgs) -> anyhow::Result<()> {
     let title = format!(
         "motif-eval, {} samples, density {:.3e}: true {} (rows) x channel",
         args.confusion_samples,
-        opened.checkpoint.density,
+        opened.checkpoint.selected.density,
         match opened.config.domain {
             DomainConfig::Latex(_) => "symbol",
             _ => "digit",
@@ -119,10 +118,21 @@ struct Pictures<'a> {
     out: &'a Path,
 }
 
+/// Pictures are drawn this many at a time, so memory does not grow with `--count`.
+const CHUNK: usize = 16;
+
 impl Pictures<'_> {
-    /// Motif maps `[count, channels, H, W]` of the first `count` motif-eval samples.
-    fn maps(&self) -> anyhow::Result<(Vec<f32>, [usize; 4])> {
-        let batch = self.task.batch(Split::MotifEval, 0, self.count)?;
+    /// `(first index, length)` of each chunk of the `count` pictures.
+    fn chunks(&self) -> impl Iterator<Item = (usize, usize)> + use<> {
+        let count = self.count;
+        (0..count)
+            .step_by(CHUNK)
+            .map(move |start| (start, CHUNK.min(count - start)))
+    }
+
+    /// Motif maps `[len, channels, H, W]` of motif-eval samples `start..start + len`.
+    fn maps(&self, start: usize, len: usize) -> anyhow::Result<(Vec<f32>, [usize; 4])> {
+        let batch = self.task.batch(Split::MotifEval, start as u64, len)?;
         let inputs = Tensor::from_data(TensorData::new(batch.inputs, batch.shape), self.device);
         Ok(motif_maps_host(self.model, inputs)?)
     }
@@ -137,29 +147,31 @@ impl Pictures<'_> {
 
     /// The images upscaled, active pixels coloured by channel, true boxes outlined.
     fn digit_circle(&self, domain: &DigitCircleConfig, scale: u32) -> anyhow::Result<()> {
-        let generator = DigitCircle::new(domain.clone())?;
-        let samples = Dataset::new(generator, Split::MotifEval).batch(0, self.count)?;
-        let (maps, [_, channels, h, w]) = self.maps()?;
-        for (i, sample) in samples.iter().enumerate() {
-            let map = &maps[i * channels * h * w..(i + 1) * channels * h * w];
-            let active: Vec<ActivePixel> = map
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| **v != 0.0)
-                .map(|(j, _)| ActivePixel {
-                    channel: j / (h * w),
-                    row: j / w % h,
-                    col: j % w,
-                })
-                .collect();
-            let picture = render_activations(
-                &sample.image,
-                &sample.motifs,
-                &active,
-                self.channel_digits,
-                scale,
-            );
-            self.save(i, &picture)?;
+        let data = Dataset::new(DigitCircle::new(domain.clone())?, Split::MotifEval);
+        for (start, len) in self.chunks() {
+            let samples = data.batch(start as u64, len)?;
+            let (maps, [_, channels, h, w]) = self.maps(start, len)?;
+            for (k, sample) in samples.iter().enumerate() {
+                let map = &maps[k * channels * h * w..(k + 1) * channels * h * w];
+                let active: Vec<ActivePixel> = map
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v != 0.0)
+                    .map(|(j, _)| ActivePixel {
+                        channel: j / (h * w),
+                        row: j / w % h,
+                        col: j % w,
+                    })
+                    .collect();
+                let picture = render_activations(
+                    &sample.image,
+                    &sample.motifs,
+                    &active,
+                    self.channel_digits,
+                    scale,
+                );
+                self.save(start + k, &picture)?;
+            }
         }
         Ok(())
     }
@@ -167,20 +179,22 @@ impl Pictures<'_> {
     /// The spectrograms, active frames coloured by channel, the true digit spans below, and one
     /// activation lane per channel.
     fn audio(&self, domain: &AudioDomainConfig) -> anyhow::Result<()> {
-        let sequence = audio_sequence(domain)?;
-        let samples = Dataset::new(sequence, Split::MotifEval).batch(0, self.count)?;
-        // [count, channels, frames, 1]: each sample's slice is [channels x frames].
-        let (maps, [_, channels, frames, w]) = self.maps()?;
-        let size = channels * frames * w;
-        for (i, sample) in samples.iter().enumerate() {
-            let picture = render_motif_activations(
-                &sample.spectrogram()?,
-                &maps[i * size..(i + 1) * size],
-                channels,
-                &sample.motifs,
-                self.channel_digits,
-            )?;
-            self.save(i, &picture)?;
+        let data = Dataset::new(audio_sequence(domain)?, Split::MotifEval);
+        for (start, len) in self.chunks() {
+            let samples = data.batch(start as u64, len)?;
+            // [len, channels, frames, 1]: each sample's slice is [channels x frames].
+            let (maps, [_, channels, frames, w]) = self.maps(start, len)?;
+            let size = channels * frames * w;
+            for (k, sample) in samples.iter().enumerate() {
+                let picture = render_motif_activations(
+                    &sample.spectrogram()?,
+                    &maps[k * size..(k + 1) * size],
+                    channels,
+                    &sample.motifs,
+                    self.channel_digits,
+                )?;
+                self.save(start + k, &picture)?;
+            }
         }
         Ok(())
     }
@@ -188,19 +202,21 @@ impl Pictures<'_> {
     /// The formulas upscaled (ink faint), true boxes outlined in their class colour, active
     /// pixels as squares in the colour of the class their channel stands for.
     fn latex(&self, domain: &LatexConfig, scale: u32) -> anyhow::Result<()> {
-        let generator = LatexOcr::new(domain.clone())?;
-        let samples = Dataset::new(generator, Split::MotifEval).batch(0, self.count)?;
-        let (maps, [_, channels, h, w]) = self.maps()?;
-        let size = channels * h * w;
-        for (i, sample) in samples.iter().enumerate() {
-            let picture = super::latex_motifs::render(
-                sample,
-                &maps[i * size..(i + 1) * size],
-                channels,
-                self.channel_classes,
-                scale,
-            );
-            self.save(i, &picture)?;
+        let data = Dataset::new(LatexOcr::new(domain.clone())?, Split::MotifEval);
+        for (start, len) in self.chunks() {
+            let samples = data.batch(start as u64, len)?;
+            let (maps, [_, channels, h, w]) = self.maps(start, len)?;
+            let size = channels * h * w;
+            for (k, sample) in samples.iter().enumerate() {
+                let picture = super::latex_motifs::render(
+                    sample,
+                    &maps[k * size..(k + 1) * size],
+                    channels,
+                    self.channel_classes,
+                    scale,
+                );
+                self.save(start + k, &picture)?;
+            }
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use sparling_models::checkpoint::RunDir;
 use sparling_models::config::DomainConfig;
-use sparling_models::evaluation::{SelectedCheckpoint, select_checkpoint};
+use sparling_models::evaluation::{OpenedCheckpoint, open_checkpoint};
 use sparling_models::task::Task;
 use sparling_models::{ModelError, RunConfig};
 
@@ -37,8 +37,8 @@ pub struct OpenedRun {
     pub dir: RunDir,
     /// Its configuration.
     pub config: RunConfig,
-    /// The checkpoint chosen by `--density`.
-    pub checkpoint: SelectedCheckpoint,
+    /// The checkpoint chosen by `--density`, with its model.
+    pub checkpoint: OpenedCheckpoint,
     /// The device to run on.
     pub device: burn::prelude::Device,
     /// The run's task (for audio, it holds the loaded recordings).
@@ -69,14 +69,14 @@ pub fn open(args: &ModelArgs) -> anyhow::Result<OpenedRun> {
             }
         }
     }
-    let checkpoint = match select_checkpoint(&dir, args.density) {
+    let (_, device) = super::backend_device(&args.backend)?;
+    let checkpoint = match open_checkpoint(&dir, args.density, &config, &device) {
         Ok(c) => c,
         Err(e @ (ModelError::NoCheckpoint(_) | ModelError::InvalidConfig { .. })) => {
             return usage(e.to_string());
         }
         Err(e) => return Err(e.into()),
     };
-    let (_, device) = super::backend_device(&args.backend)?;
     let task = domain_task(&config.domain)?;
     Ok(OpenedRun {
         dir,

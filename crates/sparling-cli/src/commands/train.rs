@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use sparling_models::checkpoint::ValidationRecord;
+use sparling_models::checkpoint::{RunDir, StopReason, ValidationRecord};
 use sparling_models::config::DomainConfig;
 use sparling_models::fork::InitFrom;
 use sparling_models::{ModelError, RunConfig, TrainObserver, TrainOptions, presets};
@@ -127,8 +127,18 @@ fn resolve(args: &TrainArgs) -> anyhow::Result<RunConfig> {
         config.seed = args.seed;
     }
     if let Some(dir) = &args.data {
+        // Stored absolute, so that `eval` and `--resume` work from any working directory.
+        let dir = match dir.canonicalize() {
+            Ok(d) => d,
+            Err(e) => {
+                return usage(format!(
+                    "--data {}: {e}; expected the directory of the FSDD recordings",
+                    dir.display()
+                ));
+            }
+        };
         match &mut config.domain {
-            DomainConfig::Audio(audio) => audio.recordings = Some(dir.clone()),
+            DomainConfig::Audio(audio) => audio.recordings = Some(dir),
             other => {
                 return usage(format!(
                     "--data only applies to the audio domain, not {}",
@@ -136,6 +146,15 @@ fn resolve(args: &TrainArgs) -> anyhow::Result<RunConfig> {
                 ));
             }
         }
+    }
+    // `--resume` without `--data`: the directory the run stored.
+    if let DomainConfig::Audio(audio) = &mut config.domain
+        && audio.recordings.is_none()
+        && args.resume
+        && let Ok(Some(stored)) = RunDir::new(&args.out).read_config()
+        && let DomainConfig::Audio(stored) = stored.domain
+    {
+        audio.recordings = stored.recordings;
     }
     if let Some(max) = args.max_samples {
         config.training.max_samples = max;
@@ -166,7 +185,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         ctrlc::set_handler(move || {
             if stop.swap(true, Ordering::SeqCst) {
                 eprintln!("second Ctrl-C: exiting without a checkpoint");
-                std::process::exit(130);
+                std::process::exit(i32::from(super::INTERRUPTED_EXIT_CODE));
             }
             eprintln!("Ctrl-C: stopping after the current step and writing a checkpoint");
         })
@@ -196,12 +215,17 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             | ModelError::RunDirMismatch { .. }
             | ModelError::ForkMismatch { .. }
             | ModelError::NoCheckpoint(_)
+            | ModelError::RunLocked { .. }
+            | ModelError::NotARunDir(_)
             | ModelError::InvalidConfig { .. }),
         ) => return usage(e.to_string()),
         Err(e) => return Err(e.into()),
     };
     progress.finish();
     println!("{}", serde_json::to_string_pretty(&summary)?);
+    if summary.stopped == Some(StopReason::Interrupted) {
+        return Err(super::Interrupted.into());
+    }
     Ok(())
 }
 

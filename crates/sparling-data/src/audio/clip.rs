@@ -373,16 +373,20 @@ mod tests {
         // A tight but possible fit: one digit filling the whole clip, so only start 0.
         let starts = place(&mut rng, &[1000], 1000).expect("one way");
         assert_eq!(starts, [0]);
-        // Too long a clip for the digits in this config is a typed error from the domain.
+        // Recordings that 10 digits in 0.5 s can never hold are refused when the domain is
+        // built, naming a file, instead of failing at some sample far into a run.
         let config = AudioConfig {
             clip_seconds: 0.5,
             min_digits: 10,
             max_digits: 10,
             ..tiny_config()
         };
-        let g = AudioClip::new(config, tiny_index()).expect("valid config");
-        let err = g.sample_seed(Split::Test, 0).expect_err("cannot fit");
-        assert!(err.to_string().contains("could not place 10 digits"));
+        let err = AudioClip::new(config, tiny_index()).expect_err("cannot fit");
+        assert!(
+            matches!(err, DataError::Audio(AudioError::RecordingTooLong { .. })),
+            "{err}"
+        );
+        assert!(err.to_string().contains(".wav"), "{err}");
     }
 
     #[test]
@@ -412,6 +416,28 @@ mod tests {
             ),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_recording_no_clip_can_hold_is_refused_by_name() {
+        // Clip 16,000 samples, up to 4 digits, shortest recording 400: at most 14,800 fit.
+        let mut recs: Vec<Recording> = tiny_index().recordings().to_vec();
+        for (len, fits) in [(14_800, true), (14_801, false), (240_000, false)] {
+            recs.retain(|r| r.file_name() != "3_bob_9.wav");
+            recs.push(Recording::new("3_bob_9.wav", vec![0.1; len]).expect("valid"));
+            let index = Arc::new(RecordingIndex::from_recordings("mem", recs.clone()));
+            match AudioClip::new(tiny_config(), index) {
+                Ok(_) => assert!(fits, "{len} samples accepted"),
+                Err(DataError::Audio(AudioError::RecordingTooLong {
+                    path, samples, max, ..
+                })) => {
+                    assert!(!fits, "{len} samples refused");
+                    assert_eq!(path, std::path::Path::new("mem/3_bob_9.wav"));
+                    assert_eq!((samples, max), (len, 14_800));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::recordings::{RecordingIndex, SAMPLE_RATE};
+use super::recordings::{Recording, RecordingIndex, SAMPLE_RATE};
 use super::spectrogram::SpectrogramConfig;
 use crate::dataset::Split;
 use crate::error::AudioError;
@@ -244,7 +244,38 @@ impl AudioConfig {
                 }
             }
         }
-        Ok(())
+        self.check_lengths(index)
+    }
+
+    /// Every recording a clip may draw fits a clip of `max_digits` digits even next to the
+    /// shortest ones; otherwise sampling would fail, always at the same sample, far into a run.
+    fn check_lengths(&self, index: &RecordingIndex) -> Result<(), AudioError> {
+        let used: Vec<&Recording> = index
+            .recordings()
+            .iter()
+            .filter(|r| {
+                [SpeakerRole::Train, SpeakerRole::Test]
+                    .iter()
+                    .any(|&role| self.speakers(role).iter().any(|s| s == r.speaker()))
+            })
+            .collect();
+        let Some(shortest) = used.iter().map(|r| r.len()).min() else {
+            return Ok(());
+        };
+        let clip = self.clip_samples();
+        let others = self.max_digits.saturating_sub(1);
+        let max = clip.saturating_sub(others.saturating_mul(shortest));
+        match used.iter().find(|r| r.len() > max) {
+            Some(r) => Err(AudioError::RecordingTooLong {
+                path: index.dir().join(r.file_name()),
+                samples: r.len(),
+                seconds: r.len() as f64 / f64::from(SAMPLE_RATE),
+                clip_len: clip,
+                others,
+                max,
+            }),
+            None => Ok(()),
+        }
     }
 }
 
