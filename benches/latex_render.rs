@@ -14,8 +14,8 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use sparling_data::UniformThreshold;
 use sparling_data::latex::{LatexOcr, noise_seed};
-use sparling_data::numpy_rng::UniformThreshold;
 use sparling_data::{Dataset, NumpyRandomState, Split, compute_seed};
 
 /// Formulas per measured iteration.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""pdflatex goldens for the native LaTeX renderer (latex_audio.md A2-A4, C2).
+"""pdflatex goldens for the native LaTeX renderer (docs/latex.md).
 
 For test-split (seed -2) formulas 0..N-1 this runs the authors' rendering pipeline:
 `latex_decompiler/render.py`'s template (standalone, border=3pt, amsmath, xcolor, the 18 hue

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference values for the LaTeX-OCR grammar sampler (latex_audio.md A1/A3).
+"""Reference values for the LaTeX-OCR grammar sampler and noise seeds (docs/latex.md).
 
 Re-implements, with real numpy, the sampling half of the authors' pipeline
 (`latex_decompiler/cfg.py` `CFG.sample` / `rejection_sample`, the `latex_cfg` grammar of
@@ -88,7 +88,8 @@ def noise_seed(seed, idx):
 
 
 def visible(tokens):
-    # Labelled symbols (A4): characters, + ( ), and one FRACBAR per fraction.
+    # Labelled symbols (as `symbols` in the authors' localize_latex_characters.py): characters,
+    # + ( ), and one FRACBAR per fraction.
     return sum(1 for t in tokens if t.symbols and t.name != "FRACMID") + sum(
         1 for t in tokens if t.name == "FRAC("
     )

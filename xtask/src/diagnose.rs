@@ -8,8 +8,7 @@
 use burn::module::Module;
 use clap::Args;
 use sparling_data::Split;
-use sparling_models::checkpoint::RunDir;
-use sparling_models::evaluation::open_checkpoint;
+use sparling_models::checkpoint::{RunDir, open_checkpoint};
 use sparling_models::inference::{Prediction, predict};
 
 /// `cargo xtask diagnose`.

@@ -4,111 +4,95 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::Usage;
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde::{Deserialize, Serialize};
 use sparling_metrics::plot::{Curves, training_curves_svg};
 use sparling_metrics::{BootstrapConfig, bootstrap_mean_ci};
-use sparling_models::checkpoint::{RunDir, ValidationRecord, write_atomic};
+use sparling_models::checkpoint::{RunDir, ValidationRecord, open_checkpoint, write_atomic};
 use sparling_models::config::DomainConfig;
-use sparling_models::device::Backend;
-use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate, open_checkpoint};
+use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate};
 use sparling_models::training::TrainObserver;
-use sparling_models::{RunConfig, TrainOptions, TrainSummary, presets};
+use sparling_models::{Backend, Domain, RunConfig, TrainOptions, TrainSummary, presets};
 
-/// Domains with a reproduction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum DomainArg {
-    /// DigitCircle (digit_circle.md).
-    DigitCircle,
-    /// Spoken digits on FSDD (latex_audio.md B; the paper used AudioMNIST).
-    Audio,
-    /// LaTeX-OCR (latex_audio.md A).
-    Latex,
+use crate::Usage;
+
+/// The preset of `domain`, with the recordings directory `data` for audio.
+fn preset(
+    domain: Domain,
+    preset: &str,
+    seed: i64,
+    data: Option<&Path>,
+) -> anyhow::Result<RunConfig> {
+    let mut config = presets::get(domain, preset, seed)?;
+    if let Some(dir) = data {
+        match &mut config.domain {
+            DomainConfig::Audio(audio) => audio.recordings = Some(dir.to_path_buf()),
+            other => bail!(
+                "--data only applies to the audio domain, not {}",
+                other.name()
+            ),
+        }
+    }
+    Ok(config)
 }
 
-impl DomainArg {
-    fn name(self) -> &'static str {
-        match self {
-            DomainArg::DigitCircle => "digit-circle",
-            DomainArg::Audio => "audio",
-            DomainArg::Latex => "latex",
-        }
-    }
-
-    /// The preset, with the recordings directory `data` for audio.
-    fn preset(self, preset: &str, seed: i64, data: Option<&Path>) -> anyhow::Result<RunConfig> {
-        let mut config = presets::get(self.name(), preset, seed)?;
-        if let Some(dir) = data {
-            match &mut config.domain {
-                DomainConfig::Audio(audio) => audio.recordings = Some(dir.to_path_buf()),
-                other => bail!(
-                    "--data only applies to the audio domain, not {}",
-                    other.name()
-                ),
-            }
-        }
-        Ok(config)
-    }
-
-    /// The paper's headline numbers (percent) and where they come from.
-    fn paper(self) -> PaperNumbers {
-        match self {
-            DomainArg::DigitCircle => PaperNumbers {
-                source: "paper Table 1 / digit_circle.md §0: `pae-7bb1`, 9 seeds, mean, at \
-                         density 5.02e-5, 10,000 motif-eval images; full-size model, 46 M \
-                         parameters, 1 M+ samples",
-                dataset_note: None,
-                ours: "ours",
-                theirs: "paper",
-                density: 5.022_621e-5,
-                fpe: 1.48,
-                fne: 0.42,
-                ce: 1.16,
-                e2e_edit: 0.74,
-            },
-            DomainArg::Audio => PaperNumbers {
-                source: "latex_audio.md D (`notebooks/all-results.ipynb`, `mean_results`): \
-                         `aum-2ka1`, AudioMNIST-Sequence, 9 seeds, mean, at density 1.19e-3 \
-                         (0.5 · 0.75^21), motif errors on 10,000 clips of the 9 test speakers, \
-                         edit-distance E2EE on 10,000 test clips; CE many-to-one; full-size \
-                         model, 44 M parameters, up to 60 M samples",
-                dataset_note: Some(
-                    "**Different datasets.** paper: AudioMNIST, 60 speakers (51 train, 9 \
+/// The paper's headline numbers (percent) for `domain`, and where they come from.
+fn paper(domain: Domain) -> PaperNumbers {
+    match domain {
+        Domain::DigitCircle => PaperNumbers {
+            source: "the paper, Table 1 (`pae-7bb1` in the authors' sparling-repro), 9 \
+                         seeds, mean, at density 5.02e-5, 10,000 motif-eval images; full-size \
+                         model, 46 M parameters, 1 M+ samples",
+            dataset_note: None,
+            ours: "ours",
+            theirs: "paper",
+            density: 5.022_621e-5,
+            fpe: 1.48,
+            fne: 0.42,
+            ce: 1.16,
+            e2e_edit: 0.74,
+        },
+        Domain::Audio => PaperNumbers {
+            source: "the authors' `notebooks/all-results.ipynb`, `mean_results` \
+                         (kavigupta/sparling-repro): `aum-2ka1`, AudioMNIST-Sequence, 9 seeds, \
+                         mean, at density 1.19e-3 (0.5 · 0.75^21), motif errors on 10,000 clips \
+                         of the 9 test speakers, edit-distance E2EE on 10,000 test clips; CE \
+                         many-to-one; full-size model, 44 M parameters, up to 60 M samples",
+            dataset_note: Some(
+                "**Different datasets.** paper: AudioMNIST, 60 speakers (51 train, 9 \
                      held out; mixed sex and age); ours: FSDD, 6 speakers (5 train, held-out \
                      theo; all male; shorter, trimmed recordings). Everything else follows the \
                      paper's recipe, but the numbers are not comparable one to one.",
-                ),
-                ours: "ours: FSDD, 6 speakers",
-                theirs: "paper: AudioMNIST, 60 speakers",
-                density: 1.189_204e-3,
-                fpe: 0.00,
-                fne: 4.46,
-                ce: 5.47,
-                e2e_edit: 8.65,
-            },
-            DomainArg::Latex => PaperNumbers {
-                source: "latex_audio.md D (`notebooks/all-results.ipynb`, `mean_results`): \
-                         `ltx-2dc3`, 9 seeds, mean, at density 8.94e-6 (0.5 · 0.75^38), motif \
-                         errors on 10,000 test images (boxes padded by 2 px), edit-distance \
-                         E2EE on 10,000 test images; CE many-to-one; full-size model, 47 M \
-                         parameters, up to 6 M samples",
-                dataset_note: Some(
-                    "**Same recipe, re-implemented renderer.** The formulas and the noise are \
+            ),
+            ours: "ours: FSDD, 6 speakers",
+            theirs: "paper: AudioMNIST, 60 speakers",
+            density: 1.189_204e-3,
+            fpe: 0.00,
+            fne: 4.46,
+            ce: 5.47,
+            e2e_edit: 8.65,
+        },
+        Domain::Latex => PaperNumbers {
+            source: "the authors' `notebooks/all-results.ipynb`, `mean_results` \
+                         (kavigupta/sparling-repro): `ltx-2dc3`, 9 seeds, mean, at density \
+                         8.94e-6 (0.5 · 0.75^38), motif errors on 10,000 test images (boxes \
+                         padded by 2 px), edit-distance E2EE on 10,000 test images; CE \
+                         many-to-one; full-size model, 47 M parameters, up to 6 M samples",
+            dataset_note: Some(
+                "**Same recipe, re-implemented renderer.** The formulas and the noise are \
                      the reference's, bit for bit; the images come from a native \
                      implementation of the pdfLaTeX + pdftoppm pipeline (mean ink IoU 0.988 \
                      against it, 98 % of the boxes identical, docs/latex.md), not from TeX.",
-                ),
-                ours: "ours",
-                theirs: "paper",
-                density: presets::LATEX_PAPER_EVAL_DENSITY,
-                fpe: 0.53,
-                fne: 14.20,
-                ce: 2.50,
-                e2e_edit: 0.98,
-            },
-        }
+            ),
+            ours: "ours",
+            theirs: "paper",
+            density: presets::LATEX_PAPER_EVAL_DENSITY,
+            fpe: 0.53,
+            fne: 14.20,
+            ce: 2.50,
+            e2e_edit: 0.98,
+        },
     }
 }
 
@@ -131,7 +115,7 @@ struct PaperNumbers {
 pub struct ReproduceArgs {
     /// Domain to reproduce.
     #[arg(value_enum)]
-    domain: DomainArg,
+    domain: Domain,
     /// Preset (`cpu` on this kind of machine; `paper` on a GPU).
     #[arg(long, default_value = "cpu")]
     preset: String,
@@ -151,8 +135,8 @@ pub struct ReproduceArgs {
     #[arg(long, default_value_t = 10_000)]
     samples: usize,
     /// Compute backend: `flex` (CPU, default), `tch` or `cuda` (need the cargo features).
-    #[arg(long, default_value = "flex")]
-    backend: String,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    backend: Backend,
     /// Audio: directory of the FSDD recordings (default: $SPARLING_FSDD).
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
@@ -305,8 +289,7 @@ impl TrainObserver for LogValidations {
 /// Bad arguments, training, evaluation or I/O failures.
 pub fn run(args: &ReproduceArgs) -> anyhow::Result<()> {
     let seeds = parse_seeds(&args.seeds)?;
-    let backend: Backend = args.backend.parse().map_err(anyhow::Error::msg)?;
-    let device = backend.device()?;
+    let device = args.backend.device()?;
     if args.samples == 0 {
         bail!("--samples must be at least 1");
     }
@@ -314,9 +297,7 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<()> {
     let mut results = Vec::new();
     let mut config = None;
     for &seed in &seeds {
-        let run_config = args
-            .domain
-            .preset(&args.preset, seed, args.data.as_deref())?;
+        let run_config = preset(args.domain, &args.preset, seed, args.data.as_deref())?;
         let out = args
             .runs
             .join(format!("{domain}-{}-seed{seed}", args.preset));
@@ -444,7 +425,7 @@ fn write_results(
                 .collect(),
         };
         let name = format!("{stem}-seed{}-curves.svg", r.seed);
-        let paper = args.domain.paper();
+        let paper = paper(args.domain);
         training_curves_svg(
             &curves,
             &format!("{domain}, preset {}, seed {}", args.preset, r.seed),
@@ -470,7 +451,7 @@ fn render_markdown(
     command: &str,
     svgs: &[String],
 ) -> anyhow::Result<String> {
-    let paper = args.domain.paper();
+    let paper = paper(args.domain);
     let domain = args.domain.name();
     let mut md = String::new();
     writeln!(
@@ -581,11 +562,11 @@ mod tests {
 
     use clap::Parser;
 
-    use super::{DomainArg, ReproduceArgs, SeedRecord, parse_seeds, run};
+    use super::{Domain, ReproduceArgs, SeedRecord, paper, parse_seeds, preset, run};
 
     #[test]
     fn audio_is_labelled_as_another_dataset() {
-        let paper = DomainArg::Audio.paper();
+        let paper = paper(Domain::Audio);
         assert!(paper.theirs.contains("AudioMNIST") && paper.ours.contains("FSDD"));
         assert!(
             paper
@@ -593,39 +574,31 @@ mod tests {
                 .is_some_and(|n| n.contains("Different datasets"))
         );
         assert!((paper.density - 0.5 * 0.75f64.powi(21)).abs() < 1e-9);
-        let config = DomainArg::Audio
-            .preset("cpu", 3, Some(Path::new("data/fsdd")))
-            .expect("preset");
+        let config = preset(Domain::Audio, "cpu", 3, Some(Path::new("data/fsdd"))).expect("preset");
         assert_eq!(config.seed, 3);
         let DomainConfig::Audio(audio) = &config.domain else {
             panic!("audio domain");
         };
         assert_eq!(audio.recordings.as_deref(), Some(Path::new("data/fsdd")));
-        assert!(
-            DomainArg::DigitCircle
-                .preset("cpu", 1, Some(Path::new("x")))
-                .is_err()
-        );
+        assert!(preset(Domain::DigitCircle, "cpu", 1, Some(Path::new("x"))).is_err());
     }
 
     #[test]
     fn latex_reproduces_the_paper_table_with_every_preset() {
-        let paper = DomainArg::Latex.paper();
+        let paper = paper(Domain::Latex);
         assert_eq!(
             (paper.fpe, paper.fne, paper.ce, paper.e2e_edit),
             (0.53, 14.20, 2.50, 0.98)
         );
         assert!((paper.density - 0.5 * 0.75f64.powi(38)).abs() < 1e-12);
-        for preset in ["paper", "cpu", "tiny"] {
-            let config = DomainArg::Latex.preset(preset, 2, None).expect("preset");
+        for name in ["paper", "cpu", "tiny"] {
+            let config = preset(Domain::Latex, name, 2, None).expect("preset");
             assert_eq!(config.seed, 2);
             assert!(matches!(config.domain, DomainConfig::Latex(_)));
             config.validate().expect("valid");
         }
         // LaTeX renders its images itself: there is no data directory to point at.
-        let err = DomainArg::Latex
-            .preset("cpu", 1, Some(Path::new("x")))
-            .expect_err("--data");
+        let err = preset(Domain::Latex, "cpu", 1, Some(Path::new("x"))).expect_err("--data");
         assert!(err.to_string().contains("audio"), "{err}");
     }
 
@@ -692,9 +665,7 @@ mod tests {
             table
         );
 
-        let config = DomainArg::DigitCircle
-            .preset("tiny", 5, None)
-            .expect("preset");
+        let config = preset(Domain::DigitCircle, "tiny", 5, None).expect("preset");
         assert!(
             SeedRecord::matching(&record, &config, 4)
                 .expect("read")

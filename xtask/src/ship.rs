@@ -17,9 +17,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use sparling_models::checkpoint::{RunDir, load_model, write_atomic};
+use sparling_models::checkpoint::{
+    OpenedCheckpoint, RunDir, SelectedCheckpoint, load_model, write_atomic,
+};
 use sparling_models::device::Backend;
-use sparling_models::evaluation::{EvalOptions, OpenedCheckpoint, SelectedCheckpoint, evaluate};
+use sparling_models::evaluation::{EvalOptions, evaluate};
 
 /// Largest model file we commit to the repository.
 const MAX_MODEL_BYTES: u64 = 5 * 1024 * 1024;

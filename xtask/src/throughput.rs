@@ -16,14 +16,14 @@ use clap::Args;
 use sparling_core::{SparseLayerWithBatchNormConfig, SparsityLayerConfig};
 use sparling_data::Split;
 use sparling_models::data::{TensorBatch, masked_cross_entropy};
-use sparling_models::presets;
+use sparling_models::{Domain, presets};
 
 /// `cargo xtask throughput`.
 #[derive(Debug, Args)]
 pub struct ThroughputArgs {
-    /// Domain (`digit-circle`).
-    #[arg(long, default_value = "digit-circle")]
-    domain: String,
+    /// Domain.
+    #[arg(long, value_enum, default_value_t = Domain::DigitCircle)]
+    domain: Domain,
     /// Presets to time, comma-separated.
     #[arg(long, default_value = "cpu,paper")]
     presets: String,
@@ -42,7 +42,7 @@ pub fn run(args: &ThroughputArgs) -> anyhow::Result<()> {
     );
     println!("|---|---|---|---|---|---|");
     for preset in args.presets.split(',').map(str::trim) {
-        let config = presets::get(&args.domain, preset, 1)?;
+        let config = presets::get(args.domain, preset, 1)?;
         let device = Device::flex().autodiff();
         device.seed(0);
         let mut model = config.model.init(&device)?;

@@ -41,7 +41,8 @@ fn generate_digit_circle_writes_pngs_and_labels() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 3);
-    // digit_circle.md §1.7: RandomState(0) is "376" with boxes centred at (14,37), (43,16), (82,49).
+    // Values from the authors' numpy generator (`scripts/digit_circle_reference.py`):
+    // RandomState(0) is "376" with boxes centred at (14,37), (43,16), (82,49).
     assert_eq!(lines[0]["label"], "376");
     assert_eq!(lines[0]["split"], "motif-eval");
     assert_eq!(lines[0]["motifs"][0]["center"], serde_json::json!([14, 37]));

@@ -111,3 +111,36 @@ fn ctrl_c_stops_with_a_checkpoint_and_exit_code_130() {
     assert!(summary.contains("\"interrupted\""), "{summary}");
     assert!(run.join("checkpoints").join("latest").is_file());
 }
+
+#[test]
+fn motifs_draws_any_count_in_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    train_tiny(&run, 16);
+    let out = dir.path().join("pictures");
+    // 17 pictures: one more than a chunk, so the second chunk's indices must continue at 16.
+    let output = sparling()
+        .args([
+            "motifs",
+            "--count",
+            "17",
+            "--confusion-samples",
+            "2",
+            "--run",
+        ])
+        .arg(&run)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let pictures = std::fs::read_dir(&out)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("motifs-"))
+        })
+        .count();
+    assert_eq!(pictures, 17);
+    assert!(out.join("motifs-016.png").is_file());
+}

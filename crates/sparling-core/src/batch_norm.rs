@@ -1,8 +1,8 @@
 //! `SparseLayerWithBatchNorm`: BatchNorm followed by the sparsity layer.
 //!
 //! The paper puts a BatchNorm before the threshold "to increase training stability"; without it
-//! DigitCircle does not learn (E2EE about 71 %, paper §4.4). The authors' library calls it
-//! "absolutely necessary for performance".
+//! DigitCircle does not learn (E2EE about 71 %, the paper's batch-norm ablation). The authors'
+//! library calls it "absolutely necessary for performance".
 
 use burn::nn::{BatchNorm, BatchNormConfig};
 use burn::prelude::*;

@@ -28,6 +28,8 @@
 //! # Ok::<(), sparling_core::CoreError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 use burn::module::Module;
 
 mod batch_norm;

@@ -517,7 +517,9 @@ mod tests {
 
     #[test]
     fn paper_grid_reaches_the_reported_density() {
-        // digit_circle.md §3.2: 32 reductions from 0.5 give 5.0226212860327e-05.
+        // The authors' `LinearThresholdAdaptiveSUO` (`sparling/sparsity_update.py`,
+        // kavigupta/sparling): 32 reductions from 0.5 give 5.0226212860327e-05, the density the
+        // paper reports DigitCircle at.
         let mut s = LinearThresholdAdaptiveConfig::default()
             .init(0.5)
             .expect("paper schedule");

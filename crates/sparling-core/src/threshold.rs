@@ -103,7 +103,8 @@ mod tests {
 
     #[test]
     fn kth_index_matches_python_int() {
-        // digit_circle.md §2.3: 100,000 rows at density 5.0226e-5 -> k = 99,994.
+        // Python's `int(rows * sparsity)` in the authors' `sparling/sparsity.py`
+        // (kavigupta/sparling): 100,000 rows at density 5.0226e-5 -> k = 99,994.
         assert_eq!(kth_index(100_000, 1.0 - 5.022621286032e-05), 99_994);
         assert_eq!(kth_index(10, 0.0), 1);
         assert_eq!(kth_index(10, 0.95), 9);

@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 /// A `height × width` binary image, row-major, one `u8` (0 or 1) per pixel.
 ///
-/// The model input is this image cast to `f32` 0/1 with no normalisation (digit_circle.md §1.1):
-/// see [`to_f32`](Self::to_f32) and [`extend_f32`](Self::extend_f32).
+/// The model input is this image cast to `f32` 0/1 with no normalisation (as the authors'
+/// `PixelArtDomainDataset` in `pixel_art/data/pixel_art_domain_dataset.py` does,
+/// kavigupta/sparling-repro): see [`to_f32`](Self::to_f32) and [`extend_f32`](Self::extend_f32).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BinaryImage {
     height: usize,

@@ -1,4 +1,5 @@
-//! Splits and indexed datasets (digit_circle.md §1.4; `PixelArtDomainDataset`).
+//! Splits and indexed datasets (docs/data.md; the authors' `PixelArtDomainDataset`,
+//! `pixel_art/data/pixel_art_domain_dataset.py` in kavigupta/sparling-repro).
 //!
 //! Every sample is generated from its own `RandomState`, seeded from its split and index only,
 //! so sample `i` is the same whatever else is generated, in whatever order, on however many
@@ -11,11 +12,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DataError;
-use crate::numpy_rng::NumpyRandomState;
 use crate::seed::compute_seed;
+use sparling_numpy::NumpyRandomState;
 
 /// A generator that draws one sample of a split from a numpy-compatible RNG.
-pub trait Domain: Sync {
+pub trait Generator: Sync {
     /// What one draw produces.
     type Sample: Send;
 
@@ -175,7 +176,7 @@ pub struct Dataset<D> {
     split: Split,
 }
 
-impl<D: Domain> Dataset<D> {
+impl<D: Generator> Dataset<D> {
     /// The `split` stream of `domain`.
     pub fn new(domain: D, split: Split) -> Self {
         Self { domain, split }
@@ -236,7 +237,7 @@ pub struct Batches<'a, D> {
     batch_size: usize,
 }
 
-impl<D: Domain> Iterator for Batches<'_, D> {
+impl<D: Generator> Iterator for Batches<'_, D> {
     type Item = Result<Vec<D::Sample>, DataError>;
 
     fn next(&mut self) -> Option<Self::Item> {

@@ -1,7 +1,8 @@
 //! SPARLING domains, with ground-truth motifs, as plain Rust (no ML framework).
 //!
-//! * [`numpy_rng`]: a numpy-compatible (`RandomState`, MT19937) random stream, so generated
-//!   data is **bit-exact** with the authors' Python.
+//! * Every sample is drawn from a numpy-compatible `RandomState` stream ([`NumpyRandomState`],
+//!   from the `sparling-numpy` crate), so generated data is **bit-exact** with the authors'
+//!   Python.
 //! * [`digit_circle`]: the DigitCircle domain and its single-digit variant.
 //! * [`audio`]: the spoken-digit domain (FSDD clips, log-mel spectrograms, digit spans).
 //! * [`latex`]: the LaTeX-OCR domain (grammar sampler, native TeX-layout renderer, symbol
@@ -10,7 +11,8 @@
 //! * [`dataset`]: splits (train / val / test / motif-eval) and indexed, parallel, thread-count
 //!   independent batch generation.
 //! * [`vocab`]: decoder vocabularies and padding.
-//! * [`export`]: PNG output for inspection.
+//! * [`drawing`]: what the domains' pictures share (palette, rectangles, digit glyphs); each
+//!   domain's PNG/WAV export is its `export` module.
 //!
 //! ```
 //! use sparling_data::{DigitCircle, Dataset, Split};
@@ -24,15 +26,15 @@
 //! # Ok::<(), sparling_data::DataError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod audio;
 pub mod bitmap;
 pub mod dataset;
 pub mod digit_circle;
+pub mod drawing;
 pub mod error;
-pub mod export;
 pub mod latex;
-mod mt19937;
-pub mod numpy_rng;
 pub mod scipy_stats;
 pub mod seed;
 pub mod vocab;
@@ -42,13 +44,13 @@ pub use audio::{
     RecordingIndex, Spectrogram, SpokenDigit,
 };
 pub use bitmap::BinaryImage;
-pub use dataset::{Batches, Dataset, Domain, Split};
+pub use dataset::{Batches, Dataset, Generator, Split};
 pub use digit_circle::{
     ConfigError, DigitCircle, DigitCircleConfig, DigitCircleDataset, DigitCircleSample,
     PlacedDigit, SingleDigit, SingleDigitConfig, SingleDigitDataset, SingleDigitSample,
 };
 pub use error::{AudioError, DataError, LatexError};
 pub use latex::{LatexConfig, LatexOcr, LatexSample, LatexToken, SymbolBox, SymbolClass};
-pub use numpy_rng::{NumpyRandomState, WeightedChoice};
 pub use seed::compute_seed;
+pub use sparling_numpy::{NumpyRandomState, UniformThreshold, WeightedChoice};
 pub use vocab::{PaddedBatch, Vocabulary};

@@ -13,7 +13,7 @@
 //! 1e-15 × scale (2·10⁶ draws of `truncnorm(-1, 1)`; 23 % equal), which disappears when the
 //! values are rounded to `f32`.
 
-use crate::numpy_rng::NumpyRandomState;
+use sparling_numpy::NumpyRandomState;
 
 /// `1/√2`.
 const FRAC_1_SQRT_2: f64 = std::f64::consts::FRAC_1_SQRT_2;

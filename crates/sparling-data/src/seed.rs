@@ -22,8 +22,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spec_examples() {
-        // digit_circle.md §1.4
+    fn reference_examples() {
+        // Values of the authors' `compute_seed` (`latex_decompiler/utils.py`) run in Python.
         assert_eq!(compute_seed(1, 0), 3_993_328_244);
         assert_eq!(compute_seed(1, 1), 635_502_921);
         assert_eq!(compute_seed(-1, 0), 2_072_014_212);

@@ -1,9 +1,10 @@
 //! Decoder vocabularies: `<s>`, `</s>`, then the domain's symbols (`latex_decompiler/model.py`
 //! `CFGDecoder`: `tokens = [START, END] + cfg.all_tokens()`).
 //!
-//! DigitCircle uses [`Vocabulary::digit_circle`] (12 tokens). The LaTeX domain and the audio
-//! domain share the 28-token LaTeX-CFG vocabulary, [`Vocabulary::latex_cfg`] (latex_audio.md
-//! A1/B3: the audio targets use only its digits, ids 3–12).
+//! DigitCircle uses [`Vocabulary::digit_circle`] (12 tokens). The LaTeX domain and the audio domain
+//! share the 28-token LaTeX-CFG vocabulary, [`Vocabulary::latex_cfg`] (the decoder vocabulary of
+//! the authors' `latex_decompiler/latex_cfg.py` grammar, which `aum-2ka1.py` also uses: the audio
+//! targets use only its digits, ids 3–12).
 
 use std::collections::HashMap;
 

@@ -1,8 +1,9 @@
 //! Bit-exactness of the DigitCircle generator against real numpy.
 //!
 //! `tests/data/digit_circle_golden.json` was produced by `scripts/digit_circle_reference.py data`
-//! (numpy 2.4.6 legacy `RandomState`, the authors' sampling code). The §1.7 vectors and
-//! cross-checks of `digit_circle.md` are asserted literally as well.
+//! (numpy 2.4.6 legacy `RandomState`, the authors' sampling code). A few vectors from the same
+//! numpy code, and cross-checks against the authors' repository (kavigupta/sparling-repro tests),
+//! are asserted literally as well.
 
 #![allow(clippy::unwrap_used)]
 
@@ -150,7 +151,7 @@ fn samples_are_bit_exact_for_every_split() {
     }
 }
 
-/// One row of the digit_circle.md §1.7 table.
+/// One sample computed with the authors' numpy generator: label, radius, centre, placed digits.
 struct SpecVector {
     split: Split,
     index: u64,
@@ -205,7 +206,7 @@ const SPEC_VECTORS: [SpecVector; 3] = [
 ];
 
 #[test]
-fn spec_section_1_7_vectors() {
+fn reference_generator_vectors() {
     let domain = DigitCircle::paper().unwrap();
     for v in &SPEC_VECTORS {
         let s = Dataset::new(domain.clone(), v.split).get(v.index).unwrap();
@@ -223,10 +224,11 @@ fn spec_section_1_7_vectors() {
 }
 
 #[test]
-fn spec_section_1_7_cross_checks() {
+fn reference_generator_cross_checks() {
     let eval = Dataset::new(DigitCircle::paper().unwrap(), Split::MotifEval);
     let samples = eval.batch(0, 500).unwrap();
-    // 2238 digits over RandomState(0..499): the denominator of the §6.1 test fractions.
+    // 2238 digits over RandomState(0..499): the denominator of the motif-error fractions in the
+    // authors' `tests/test_all_results.py` (kavigupta/sparling-repro).
     let total: usize = samples.iter().map(|s| s.label.len()).sum();
     assert_eq!(total, 2238);
     assert_eq!(
@@ -262,7 +264,7 @@ fn single_digit_matches_numpy_and_class_counts() {
     for s in &samples {
         counts[usize::from(s.digit)] += 1;
     }
-    // digit_circle.md §1.7: matches the diagonal in tests/test_direct_eval.py.
+    // Matches the diagonal in the authors' tests/test_direct_eval.py (kavigupta/sparling-repro).
     assert_eq!(counts, [53, 59, 39, 50, 48, 45, 59, 45, 54, 48]);
     assert_eq!(counts.to_vec(), u64s(&g["single_digit_test_500_counts"]));
     for expected in g["single_digit_samples"].as_array().unwrap() {
@@ -306,7 +308,8 @@ fn batches_do_not_depend_on_thread_count() {
 
 #[test]
 fn theoretical_minimum_density() {
-    // digit_circle.md §1.6: one activation per digit over RandomState(0..999) = 4.492e-05.
+    // One activation per digit over RandomState(0..999) = 4.492e-05 (`load_sparsity_bars` in
+    // the authors' `pixel_art/analysis/main_experiment.py`).
     let eval = Dataset::new(DigitCircle::paper().unwrap(), Split::MotifEval);
     let digits: usize = eval
         .batch(0, 1000)
@@ -322,7 +325,8 @@ fn theoretical_minimum_density() {
 #[test]
 #[ignore = "10,000 images; run in release"]
 fn digit_count_distribution_over_10000_seeds() {
-    // digit_circle.md §1.7: n = 3/4/5/6 occurs 2437/2540/2513/2510 times; ≈16.8% pixels on.
+    // Values from the authors' numpy generator: n = 3/4/5/6 occurs 2437/2540/2513/2510 times;
+    // ≈16.8% pixels on.
     let eval = Dataset::new(DigitCircle::paper().unwrap(), Split::MotifEval);
     let samples = eval.batch(0, 10_000).unwrap();
     let mut counts = [0usize; 7];

@@ -1,4 +1,4 @@
-//! The native LaTeX renderer against pdflatex (latex_audio.md A2–A4, C2).
+//! The native LaTeX renderer against pdflatex (docs/latex.md).
 //!
 //! `tests/data/latex_goldens.{png,json}` hold the first 300 test-split (seed −2) formulas as
 //! the authors' pipeline renders them (pdflatex + `pdftoppm -r 200`, fitted into 120×360,

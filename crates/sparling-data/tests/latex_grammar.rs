@@ -1,4 +1,5 @@
-//! The LaTeX grammar sampler against real numpy (latex_audio.md A1).
+//! The LaTeX grammar sampler against real numpy (the authors' `latex_decompiler/latex_cfg.py`
+//! and `cfg.py`, kavigupta/sparling-repro).
 //!
 //! Vectors from `scripts/latex_reference.py` (numpy 2.4.6): the authors' `latex_cfg` grammar and
 //! `CFG.rejection_sample` on `RandomState(compute_seed(seed, idx))`.
@@ -299,8 +300,8 @@ fn datasets_draw_the_reference_formulas() {
     );
 }
 
-/// latex_audio.md A1, measured with numpy on test indices 0..2000: 30,954 tokens, 18,996
-/// visible characters (FRACBAR once per fraction), 170,715 derivations, 9.64 visible
+/// Measured with numpy (`scripts/latex_reference.py`) on test indices 0..2000: 30,954 tokens,
+/// 18,996 visible characters (FRACBAR once per fraction), 170,715 derivations, 9.64 visible
 /// characters on average over the first 200.
 #[test]
 fn grammar_statistics_match_the_reference() {

@@ -1,8 +1,8 @@
 //! The native LaTeX layout and rasteriser: exact TeX box dimensions, page sizes, ground-truth
-//! boxes and the noise (latex_audio.md A2–A4, A8).
+//! boxes and the noise (docs/latex.md).
 
+use sparling_data::UniformThreshold;
 use sparling_data::latex::{LatexConfig, LatexOcr, LatexToken, NoiseTechnique, noise_seed};
-use sparling_data::numpy_rng::UniformThreshold;
 use sparling_data::{Dataset, NumpyRandomState, Split};
 
 fn tokens(names: &str) -> Vec<LatexToken> {
@@ -12,10 +12,10 @@ fn tokens(names: &str) -> Vec<LatexToken> {
         .collect()
 }
 
-/// `\setbox0\hbox{$\displaystyle …$}` measured by pdfTeX 3.141592653-2.6-1.40.24 (Debian's
-/// TeX Live 2022) with `\usepackage{amsmath}`: (formula, `\ht`, `\dp`, `\wd` in sp). The first
-/// ten are hand-picked (A8's examples, scriptscript fractions, nested and large parentheses),
-/// the rest are test formulas 0..40.
+/// `\setbox0\hbox{$\displaystyle …$}` measured by pdfTeX 3.141592653-2.6-1.40.24 (Debian's TeX Live
+/// 2022) with `\usepackage{amsmath}`: (formula, `\ht`, `\dp`, `\wd` in sp). The first ten are
+/// hand-picked (the five page-size examples below, scriptscript fractions, nested and large
+/// parentheses), the rest are test formulas 0..40.
 const TEX_BOXES: &[(&str, i64, i64, i64)] = &[
     (
         "FRAC( b FRACMID a SUB( 0 SUB) FRAC)",
@@ -253,8 +253,9 @@ fn layout_matches_tex_to_the_scaled_point() {
 }
 
 #[test]
-fn page_sizes_of_the_spec_examples() {
-    // latex_audio.md A8, pdftoppm -r 200 image sizes as (rows, columns).
+fn page_sizes_of_the_reference_examples() {
+    // pdflatex on the authors' template (`latex_decompiler/render.py`), then pdftoppm -r 200:
+    // image sizes as (rows, columns).
     let domain = LatexOcr::paper().expect("domain");
     for (formula, size) in [
         ("FRAC( b FRACMID a SUB( 0 SUB) FRAC)", (78, 51)),
@@ -341,7 +342,8 @@ fn noise_is_the_reference_stream() {
     for ((&img, &clean), &n) in s.image.pixels().iter().zip(s.clean.pixels()).zip(&noise) {
         assert_eq!(img, u8::from(clean == 1 && !n));
     }
-    // About 1.4 % ink before noise, mean ≈ 0.74 after (A3).
+    // About 1.4 % ink before noise, mean ≈ 0.74 after (the authors' noisy images in
+    // `tests/reference_data/dset_regression_latex.npz`, kavigupta/sparling-repro, average 0.739).
     let ink = s.clean.pixels().iter().filter(|&&p| p == 0).count() as f64 / 43_200.0;
     assert!(ink > 0.005 && ink < 0.05, "{ink}");
     let mean = s.image.to_f32().iter().sum::<f32>() / 43_200.0;
@@ -409,7 +411,7 @@ fn overlay_and_png_export() {
 
 #[test]
 fn sample_for_split_continues_the_formula_stream() {
-    use sparling_data::{Domain, compute_seed};
+    use sparling_data::{Generator, compute_seed};
     let domain = LatexOcr::paper().expect("domain");
     let mut rng = NumpyRandomState::new(compute_seed(-2, 0));
     let s = domain

@@ -28,7 +28,8 @@ proptest! {
         prop_assert_eq!(&rotated, &s.label);
         prop_assert!((20..35).contains(&s.radius));
         for m in &s.motifs {
-            // Boxes stay inside rows [6, 93) and cols [8, 92) (digit_circle.md §1.3).
+            // Boxes stay inside rows [6, 93) and cols [8, 92) (radius ≤ 34, centre within
+            // [R + 15, 84 − R], jitter ±3, stamps 12 × 7–9).
             prop_assert!(m.rows.start >= 6 && m.rows.end <= 93);
             prop_assert!(m.cols.start >= 8 && m.cols.end <= 92);
             prop_assert_eq!(m.rows.len(), 12);

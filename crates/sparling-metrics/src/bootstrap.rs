@@ -8,13 +8,11 @@
 //! return np.quantile(means, [confidence / 2, 1 - confidence / 2])
 //! ```
 //!
-//! The resampling reproduces numpy exactly: MT19937 seeded with `init_genrand` (`rand_mt`),
-//! numpy's masked-rejection `randint` for `choice`, numpy's pairwise summation for the means
-//! and its linear-interpolation quantile. `sparling-metrics` may not depend on `sparling-data`,
-//! so the few lines of numpy-compatible sampling are repeated here rather than shared.
+//! The resampling reproduces numpy exactly: the `RandomState` stream and pairwise mean of
+//! `sparling-numpy` (the generators' own), and numpy's linear-interpolation quantile.
 
-use rand_mt::Mt;
 use serde::{Deserialize, Serialize};
+use sparling_numpy::{NumpyRandomState, numpy_mean};
 
 use crate::error::MetricsError;
 
@@ -79,13 +77,13 @@ pub fn bootstrap_mean_ci(
         ));
     }
     let n = values.len();
-    let mut rng = Mt::new(config.seed);
+    let mut rng = NumpyRandomState::new(config.seed);
     let mut row = vec![0.0; n];
     let mut means = Vec::with_capacity(config.resamples);
     for _ in 0..config.resamples {
         // choice(values, size=(count, n)) = values[randint(0, n, size=(count, n))], row-major.
         for slot in &mut row {
-            *slot = values[masked_interval(&mut rng, (n - 1) as u64) as usize];
+            *slot = values[rng.interval((n - 1) as u64) as usize];
         }
         means.push(numpy_mean(&row));
     }
@@ -95,55 +93,6 @@ pub fn bootstrap_mean_ci(
         low: quantile_linear(&means, config.confidence / 2.0),
         high: quantile_linear(&means, 1.0 - config.confidence / 2.0),
     })
-}
-
-/// numpy's masked-rejection bounded integer in `[0, max]` (32-bit draws while `max` fits).
-fn masked_interval(rng: &mut Mt, max: u64) -> u64 {
-    if max == 0 {
-        return 0;
-    }
-    let mask = u64::MAX >> max.leading_zeros();
-    loop {
-        let v = if max <= u64::from(u32::MAX) {
-            u64::from(rng.next_u32()) & mask
-        } else {
-            ((u64::from(rng.next_u32()) << 32) | u64::from(rng.next_u32())) & mask
-        };
-        if v <= max {
-            return v;
-        }
-    }
-}
-
-/// `np.mean` of a contiguous float64 row: pairwise sum from 0.0, divided by the length.
-pub(crate) fn numpy_mean(values: &[f64]) -> f64 {
-    (0.0 + pairwise_sum(values)) / values.len() as f64
-}
-
-/// numpy's `pairwise_sum` (8 accumulators per block of up to 128, recursive halves above).
-fn pairwise_sum(a: &[f64]) -> f64 {
-    let n = a.len();
-    if n < 8 {
-        a.iter().fold(0.0, |acc, &x| acc + x)
-    } else if n <= 128 {
-        let mut r = [0.0; 8];
-        r.copy_from_slice(&a[..8]);
-        let full = n - n % 8;
-        for chunk in a[8..full].chunks_exact(8) {
-            for (acc, &x) in r.iter_mut().zip(chunk) {
-                *acc += x;
-            }
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for &x in &a[full..] {
-            res += x;
-        }
-        res
-    } else {
-        let mut half = n / 2;
-        half -= half % 8;
-        pairwise_sum(&a[..half]) + pairwise_sum(&a[half..])
-    }
 }
 
 /// `np.quantile(sorted, q)` with the default `linear` method, including numpy's `_lerp`
@@ -205,7 +154,6 @@ mod tests {
 #[cfg(test)]
 mod golden {
     //! Golden values from `scripts/digit_circle_reference.py metrics` (numpy 2.4.6).
-    use super::*;
 
     #[test]
     fn pairwise_sum_matches_numpy() {
@@ -221,7 +169,7 @@ mod golden {
                 .collect();
             let want = f64::from_bits(case["sum"].as_u64().expect("bits"));
             assert_eq!(
-                (0.0 + pairwise_sum(&values)).to_bits(),
+                sparling_numpy::numpy_sum(&values).to_bits(),
                 want.to_bits(),
                 "n = {}",
                 values.len()

@@ -1,5 +1,8 @@
-//! The pooled confusion matrix of motif outcomes and the errors read from it
-//! (digit_circle.md §4.2, latex_audio.md A7, paper.md §5).
+//! The pooled confusion matrix of motif outcomes and the errors read from it: the paper's FPE,
+//! FNE and CE (its definitions of the motif errors), computed as the authors'
+//! `pixel_art/analysis/evaluate_motifs.py` (Hungarian CE, DigitCircle) and
+//! `pixel_art/analysis/evaluate_latex_motifs.py` (many-to-one CE, LaTeX-OCR and audio) do
+//! (kavigupta/sparling-repro); see docs/metrics.md.
 
 use std::fmt;
 
@@ -426,8 +429,10 @@ mod tests {
     }
 
     #[test]
-    fn spec_fractions() {
-        // FNE 5/2238, FPE 3/2236, CE 1/2233 (digit_circle.md §6.1 decomposition).
+    fn reference_fractions() {
+        // FNE 5/2238, FPE 3/2236, CE 1/2233: the values of the authors'
+        // `tests/test_all_results.py` (kavigupta/sparling-repro, `TestDigitCircleMotifs`,
+        // 500 images with 2238 digits) written as fractions.
         let mut m = ConfusionMatrix::new(10, 10);
         let mut sites = Vec::new();
         for i in 0..2232 {

@@ -20,6 +20,8 @@
 //! # Ok::<(), sparling_metrics::MetricsError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod bootstrap;
 pub mod confusion;
 pub mod error;

@@ -1,5 +1,6 @@
 //! Matching a motif map against ground-truth motif footprints (`categorize_relationships` with
-//! `handle_multi=False`, `pixel_art/analysis/evaluate_motifs.py`; digit_circle.md §4.2).
+//! `handle_multi=False` in the authors' `pixel_art/analysis/evaluate_motifs.py`,
+//! kavigupta/sparling-repro; docs/metrics.md).
 //!
 //! Per image, footprints are consumed in the order given (placement order for DigitCircle):
 //!
@@ -11,7 +12,8 @@
 //!
 //! Afterwards **every** remaining nonzero `(channel, row, col)` is one false positive.
 //!
-//! Maps are `[C, H, W]`; a 1-D (audio) map is `H = 1` with [`Footprint::span`] footprints.
+//! Maps are `[C, H, W]`; a 1-D (audio) map is `[C, T, 1]` (frames along `H`, `W = 1`, as the
+//! sequence model emits it) with [`Footprint::span`] footprints.
 //! Values are compared with numpy's semantics: negative values are "nonzero", and NaN
 //! propagates through the max and wins the argmax.
 
@@ -37,18 +39,18 @@ impl Footprint {
         Self { rows, cols }
     }
 
-    /// A 1-D span `start..end` of a `H = 1` map (audio).
+    /// A 1-D span `start..end` of frames in a `[C, T, 1]` map (audio).
     #[must_use]
     pub fn span(range: Range<usize>) -> Self {
         Self {
-            rows: 0..1,
-            cols: range,
+            rows: range,
+            cols: 0..1,
         }
     }
 
     /// Grown by `pad` on every side, clipped at 0 (the LaTeX evaluation uses `pad = 2`:
     /// `slice(max(0, min - pad), max + pad + 1)`). The far side is clipped to the map when the
-    /// footprint is used, as numpy slicing does; a 1-D span's row range therefore stays `0..1`.
+    /// footprint is used, as numpy slicing does; a 1-D span's column range therefore stays `0..1`.
     #[must_use]
     pub fn padded(&self, pad: usize) -> Self {
         Self {
@@ -507,11 +509,11 @@ mod tests {
         // unless the whole box is negative.
         let data = map_with(
             1,
-            1,
             4,
-            &[(0, 0, 0, -1.0), (0, 0, 1, -2.0), (0, 0, 3, -0.5)],
+            1,
+            &[(0, 0, 0, -1.0), (0, 1, 0, -2.0), (0, 3, 0, -0.5)],
         );
-        let map = MotifMap::new(&data, 1, 1, 4).expect("shape");
+        let map = MotifMap::new(&data, 1, 4, 1).expect("shape");
         let out = categorize(
             &map,
             &[TrueMotif {
@@ -550,8 +552,8 @@ mod tests {
         assert_eq!(f, Footprint::new(0..5, 3..9));
         assert_eq!(f.clip(4, 8), Some((0..4, 3..8)));
         assert_eq!(
-            Footprint::span(3..4).padded(2).clip(1, 10),
-            Some((0..1, 1..6))
+            Footprint::span(3..4).padded(2).clip(10, 1),
+            Some((1..6, 0..1))
         );
         let data = vec![0.0; 4];
         let map = MotifMap::new(&data, 1, 2, 2).expect("shape");

@@ -1,4 +1,5 @@
-//! End-to-end errors on output sequences (digit_circle.md §4.1, `accuracy_at_checkpoint`).
+//! End-to-end errors on output sequences (the paper's E2EE; `accuracy_at_checkpoint` in the
+//! authors' `latex_decompiler/evaluate.py`, kavigupta/sparling-repro; docs/metrics.md).
 //!
 //! Sequences are compared as token slices (ids or names, anything `PartialEq`), after
 //! stripping `<s>` and cutting at `</s>`.

@@ -25,9 +25,15 @@ use serde::{Deserialize, Serialize};
 use sparling_core::{AccumulatorState, Schedule};
 
 use crate::config::RunConfig;
+
+mod selection;
+
 use crate::error::ModelError;
 use crate::fork::ForkOrigin;
 use crate::model::SparlingModel;
+pub use selection::{
+    OpenedCheckpoint, SelectedCheckpoint, open_checkpoint, select_checkpoint, trained_levels,
+};
 
 /// One validation: what `metrics.jsonl` holds, one JSON object per line.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -524,4 +530,20 @@ pub(crate) fn first_difference(a: &RunConfig, b: &RunConfig) -> Result<String, M
         .find(|(x, y)| x != y)
         .map(|(x, y)| format!("stored `{x}`, requested `{y}`"));
     Ok(diff.unwrap_or_else(|| "different number of settings".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        /// `state.json` and `metrics.jsonl` hold f64s (running loss, schedule target, density);
+        /// resume is exact only if every one reads back to the same bits.
+        #[test]
+        fn json_floats_read_back_exactly(bits in proptest::num::u64::ANY) {
+            let x = f64::from_bits(bits);
+            proptest::prop_assume!(x.is_finite());
+            let text = serde_json::to_string(&x).expect("finite");
+            let back: f64 = serde_json::from_str(&text).expect("a number");
+            proptest::prop_assert_eq!(back.to_bits(), x.to_bits());
+        }
+    }
 }

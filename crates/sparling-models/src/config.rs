@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sparling_core::{ScheduleConfig, ThresholdScope};
 use sparling_data::{AudioConfig, DigitCircleConfig, LatexConfig, Vocabulary};
 
+use crate::domain::Domain;
 use crate::error::ModelError;
 use crate::modules::encoder::TransformerConfig;
 use crate::modules::motif::MotifConfig;
@@ -137,8 +138,9 @@ pub struct SequenceEncoderConfig {
     pub transformer: TransformerConfig,
 }
 
-/// A sequence model (`AudioConvolutionalMotifModel` + `TransformerAudio`, latex_audio.md B3): the
-/// input `[batch, 1, frames, features]` is read as `features` channels over `frames` steps.
+/// A sequence model (`AudioConvolutionalMotifModel` + `TransformerAudio` of the authors'
+/// `latex_decompiler/model.py`, kavigupta/sparling-repro; docs/audio.md): the input
+/// `[batch, 1, frames, features]` is read as `features` channels over `frames` steps.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SequenceModelConfig {
@@ -280,14 +282,11 @@ pub enum DomainConfig {
     DigitCircle(DigitCircleConfig),
     /// Spoken digits (FSDD clips as log-mel spectrograms; the paper's AudioMNIST-Sequence).
     Audio(AudioDomainConfig),
-    /// LaTeX-OCR: rendered formulas of the authors' grammar (latex_audio.md A), 120x360 images.
+    /// LaTeX-OCR: rendered formulas of the authors' grammar (docs/latex.md), 120x360 images.
     Latex(LatexConfig),
 }
 
 impl DomainConfig {
-    /// The CLI names of all domains.
-    pub const NAMES: [&'static str; 3] = ["digit-circle", "audio", "latex"];
-
     /// Fewest and most motifs per example, with the names of the two fields. For LaTeX the
     /// bound is the formula length in tokens: the grammar draws the length first and the visible
     /// symbols follow from it (at most one per token), so shorter formulas are the easier
@@ -341,13 +340,18 @@ impl DomainConfig {
         })
     }
 
-    /// The domain's CLI name.
-    pub fn name(&self) -> &'static str {
+    /// Which domain this configures.
+    pub fn domain(&self) -> Domain {
         match self {
-            DomainConfig::DigitCircle(_) => "digit-circle",
-            DomainConfig::Audio(_) => "audio",
-            DomainConfig::Latex(_) => "latex",
+            DomainConfig::DigitCircle(_) => Domain::DigitCircle,
+            DomainConfig::Audio(_) => Domain::Audio,
+            DomainConfig::Latex(_) => Domain::Latex,
         }
+    }
+
+    /// The domain's name.
+    pub fn name(&self) -> &'static str {
+        self.domain().name()
     }
 
     /// Size of the decoder vocabulary the domain's targets are written in (12 for DigitCircle;

@@ -7,8 +7,8 @@ use burn::prelude::*;
 
 use crate::error::ModelError;
 
-/// A compute backend.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// A compute backend (`--backend` of the CLI and xtask).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Backend {
     /// burn's pure-Rust CPU backend (always available).
     #[default]

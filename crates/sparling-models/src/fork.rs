@@ -12,10 +12,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::select_checkpoint;
 use crate::checkpoint::{RunDir, TrainerState, ValidationRecord, read_json};
 use crate::config::RunConfig;
 use crate::error::ModelError;
-use crate::evaluation::select_checkpoint;
 
 /// Which saved model a new run starts from: `RUN_DIR` (the model `sparling eval --run RUN_DIR`
 /// would evaluate: the one trained at the lowest density reached) or `RUN_DIR@DENSITY` (the last

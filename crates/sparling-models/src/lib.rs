@@ -12,10 +12,13 @@
 //! * [`task`] / [`data`]: domains as `(input, tokens)` batches, and their tensors.
 //! * [`device`]: backend selection (`flex` always; `tch`, `cuda` behind cargo features).
 
+#![warn(missing_docs)]
+
 pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod device;
+pub mod domain;
 pub mod error;
 pub mod evaluation;
 pub mod fork;
@@ -27,6 +30,8 @@ pub mod task;
 pub mod training;
 
 pub use config::RunConfig;
+pub use device::Backend;
+pub use domain::Domain;
 pub use error::ModelError;
 pub use model::SparlingModel;
 pub use training::{TrainObserver, TrainOptions, TrainSummary, train};

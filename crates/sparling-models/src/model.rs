@@ -159,8 +159,10 @@ impl SequenceModelConfig {
     }
 }
 
-/// The sequence model (`AudioMNISTSequence`'s model, latex_audio.md B3): `[batch, 1, frames,
-/// features]` inputs (a time x mel spectrogram, the reference's `xs[:, None]`) to token logits.
+/// The sequence model (`AudioMNISTSequence`'s model: the authors'
+/// `pixel_art/experiments/aum-2ka1.py` and `latex_decompiler/model.py`, kavigupta/sparling-repro;
+/// docs/audio.md): `[batch, 1, frames, features]` inputs (a time x mel spectrogram, the
+/// reference's `xs[:, None]`) to token logits.
 ///
 /// The features of each frame are the input channels of a 1-D motif model along time; the motif
 /// maps are returned as `[batch, motifs, frames, 1]`, like the reference's

@@ -10,10 +10,11 @@ use burn::module::Module;
 use burn::prelude::*;
 use sparling_data::Split;
 use sparling_models::checkpoint::RunDir;
+use sparling_models::checkpoint::open_checkpoint;
 use sparling_models::config::{DomainConfig, ModelConfig};
-use sparling_models::evaluation::{EvalOptions, evaluate, open_checkpoint};
+use sparling_models::evaluation::{EvalOptions, evaluate};
 use sparling_models::training::Quiet;
-use sparling_models::{ModelError, RunConfig, TrainOptions, presets, train};
+use sparling_models::{Domain, ModelError, RunConfig, TrainOptions, presets, train};
 
 /// flex keeps one random generator per process, so tests that train take turns.
 static ONE_TRAINING_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -36,7 +37,8 @@ fn with_recordings(mut config: RunConfig, dir: &Path) -> RunConfig {
     config
 }
 
-/// latex_audio.md B3, counted by hand as PyTorch would (trainable parameters):
+/// The `aum-2ka1` model (the authors' `pixel_art/experiments/aum-2ka1.py`), counted by hand as
+/// PyTorch would (trainable parameters):
 ///
 /// * motif model: Conv1d 1x1 64→64 = 64·64 + 64 = 4,160; 8 residual units of
 ///   2 × (BatchNorm1d(64) = 128 + Conv1d k3 64→64 = 64·64·3 + 64 = 12,352) = 24,960 each,
@@ -62,7 +64,7 @@ const BURN_EXTRAS: usize = 20 + 2_068 + 10 + 1;
 
 #[test]
 fn paper_audio_model_has_the_reference_parameter_count() {
-    let config = presets::get("audio", "paper", 1).expect("paper preset");
+    let config = presets::get(Domain::Audio, "paper", 1).expect("paper preset");
     let model = config.model.init(&Device::flex()).expect("paper model");
     assert_eq!(model.num_params(), PAPER_PARAMETERS + BURN_EXTRAS);
     let ModelConfig::Sequence(m) = &config.model else {
@@ -76,7 +78,10 @@ fn tiny_audio_run_trains_and_evaluates() {
     let _guard = exclusive();
     let root = tempfile::tempdir().expect("tempdir");
     let out = root.path().join("run");
-    let mut config = with_recordings(presets::get("audio", "tiny", 1).expect("tiny"), &fsdd_dir());
+    let mut config = with_recordings(
+        presets::get(Domain::Audio, "tiny", 1).expect("tiny"),
+        &fsdd_dir(),
+    );
     config.training.max_samples = 16;
     let device = Device::flex();
 
@@ -146,7 +151,10 @@ fn tiny_audio_run_trains_and_evaluates() {
 #[test]
 fn missing_recordings_are_reported_with_the_way_to_fix_them() {
     let missing = PathBuf::from("/nonexistent/fsdd-recordings");
-    let config = with_recordings(presets::get("audio", "tiny", 1).expect("tiny"), &missing);
+    let config = with_recordings(
+        presets::get(Domain::Audio, "tiny", 1).expect("tiny"),
+        &missing,
+    );
     config
         .validate()
         .expect("the configuration itself is valid");
@@ -162,8 +170,8 @@ fn missing_recordings_are_reported_with_the_way_to_fix_them() {
 
 #[test]
 fn audio_configs_are_validated_and_curricula_bounded() {
-    let config = presets::get("audio", "cpu", 1).expect("cpu");
-    let err = presets::get("speech", "cpu", 1).expect_err("unknown domain");
+    let config = presets::get(Domain::Audio, "cpu", 1).expect("cpu");
+    let err = "speech".parse::<Domain>().expect_err("unknown domain");
     assert!(err.to_string().contains("digit-circle, audio"), "{err}");
 
     // The model must read the 64 mel bands.
@@ -179,7 +187,9 @@ fn audio_configs_are_validated_and_curricula_bounded() {
 
     // An image model cannot read audio.
     let mut bad = config.clone();
-    bad.model = presets::get("digit-circle", "tiny", 1).expect("dc").model;
+    bad.model = presets::get(Domain::DigitCircle, "tiny", 1)
+        .expect("dc")
+        .model;
     let message = bad.validate().expect_err("kind").to_string();
     assert!(message.contains("sequence"), "{message}");
 

@@ -10,11 +10,12 @@ use burn::prelude::*;
 use sparling_data::latex::LatexOcr;
 use sparling_data::{Dataset, Split, SymbolClass};
 use sparling_models::checkpoint::RunDir;
+use sparling_models::checkpoint::open_checkpoint;
 use sparling_models::config::{CurriculumStage, DomainConfig, ModelConfig};
-use sparling_models::evaluation::{EvalOptions, evaluate, open_checkpoint};
+use sparling_models::evaluation::{EvalOptions, evaluate};
 use sparling_models::task::LATEX_FOOTPRINT_PAD;
 use sparling_models::training::Quiet;
-use sparling_models::{RunConfig, TrainOptions, presets, train};
+use sparling_models::{Domain, RunConfig, TrainOptions, presets, train};
 
 /// flex keeps one random generator per process, so tests that train take turns.
 static ONE_TRAINING_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -25,7 +26,8 @@ fn exclusive() -> MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// latex_audio.md A5, counted by hand as PyTorch would (trainable parameters):
+/// The `ltx-2dc3` model (the authors' `pixel_art/experiments/ltx-2dc3.py`), counted by hand as
+/// PyTorch would (trainable parameters):
 ///
 /// * motif model (`ConvolutionalMotifModel(1, 64, 32, cr=32)`): Conv2d 1x1 1→64 = 64 + 64 =
 ///   128; 16 residual units of 2 × (BatchNorm2d(64) = 128 + Conv2d 3x3 64→64 = 64·64·9 + 64 =
@@ -41,7 +43,7 @@ fn exclusive() -> MutexGuard<'static, ()> {
 /// * embedding 28 × 512 = 14,336; output Linear 512 → 28 = 14,364.
 ///
 /// Sum: 1,188,000 + 16,896 + 1,576,960 + 18,914,304 + 25,224,192 + 14,336 + 14,364 =
-/// 46,949,052 (A5's estimate: "about 47 M").
+/// 46,949,052, about 47 M.
 const PAPER_PARAMETERS: usize = 46_949_052;
 
 /// burn's `num_params` also counts what PyTorch does not call parameters: the sparsity
@@ -52,7 +54,7 @@ const BURN_EXTRAS: usize = 64 + 4_160 + 32 + 1;
 
 #[test]
 fn paper_latex_model_has_the_reference_parameter_count() {
-    let config = presets::get("latex", "paper", 1).expect("paper preset");
+    let config = presets::get(Domain::Latex, "paper", 1).expect("paper preset");
     let model = config.model.init(&Device::flex()).expect("paper model");
     assert_eq!(model.num_params(), PAPER_PARAMETERS + BURN_EXTRAS);
     let ModelConfig::Image(m) = &config.model else {
@@ -85,14 +87,14 @@ fn paper_latex_model_has_the_reference_parameter_count() {
 /// (2 · (4 · 32 + 32) = 320), 32 thresholds and the density.
 #[test]
 fn cpu_latex_model_is_small() {
-    let config = presets::get("latex", "cpu", 1).expect("cpu preset");
+    let config = presets::get(Domain::Latex, "cpu", 1).expect("cpu preset");
     let model = config.model.init(&Device::flex()).expect("cpu model");
     assert_eq!(model.num_params(), 240_764 + 64 + 320 + 32 + 1);
 }
 
 #[test]
 fn batches_are_the_noisy_images_and_token_targets() {
-    let config = presets::get("latex", "tiny", 1).expect("tiny");
+    let config = presets::get(Domain::Latex, "tiny", 1).expect("tiny");
     let task = config.domain.task().expect("task");
     assert_eq!(task.input_shape(), [1, 120, 360]);
     assert_eq!(task.vocabulary().len(), 28);
@@ -119,13 +121,16 @@ fn batches_are_the_noisy_images_and_token_targets() {
 
 #[test]
 fn motif_footprints_are_the_symbol_boxes_of_the_test_set() {
-    let config = presets::get("latex", "tiny", 1).expect("tiny");
+    let config = presets::get(Domain::Latex, "tiny", 1).expect("tiny");
     let task = config.domain.task().expect("task");
     let protocol = task.motif_protocol();
     assert_eq!(protocol.split, Split::MotifEval);
     assert_eq!(protocol.classes, SymbolClass::COUNT);
     assert_eq!((protocol.footprint_pad, LATEX_FOOTPRINT_PAD), (2, 2));
-    assert!(!protocol.hungarian, "A7's confusion error is many-to-one");
+    assert!(
+        !protocol.hungarian,
+        "the LaTeX confusion error is many-to-one"
+    );
 
     // The motif split is the test set (seed −2): same images, same formulas.
     let motif_eval = task.batch(Split::MotifEval, 0, 4).expect("motif-eval");
@@ -164,7 +169,7 @@ fn tiny_latex_run_trains_and_evaluates() {
     let _guard = exclusive();
     let root = tempfile::tempdir().expect("tempdir");
     let out = root.path().join("run");
-    let mut config = presets::get("latex", "tiny", 1).expect("tiny");
+    let mut config = presets::get(Domain::Latex, "tiny", 1).expect("tiny");
     config.training.max_samples = 16;
     let device = Device::flex();
 
@@ -226,12 +231,9 @@ fn tiny_latex_run_trains_and_evaluates() {
 
 #[test]
 fn latex_configs_are_validated_and_curricula_bound_the_formula_length() {
-    let config = presets::get("latex", "cpu", 1).expect("cpu");
-    assert_eq!(
-        presets::names("latex").expect("names"),
-        ["paper", "cpu", "tiny"]
-    );
-    assert!(DomainConfig::NAMES.contains(&"latex"));
+    let config = presets::get(Domain::Latex, "cpu", 1).expect("cpu");
+    assert_eq!(presets::names(Domain::Latex), ["paper", "cpu", "tiny"]);
+    assert_eq!(config.domain.domain(), Domain::Latex);
 
     // A curriculum stage caps the formula length in tokens (1..=30).
     let short = config.domain.with_max_motifs(10).expect("10 tokens");
@@ -277,7 +279,7 @@ fn latex_configs_are_validated_and_curricula_bound_the_formula_length() {
         "{message}"
     );
     let mut bad = config.clone();
-    bad.model = presets::get("audio", "tiny", 1).expect("audio").model;
+    bad.model = presets::get(Domain::Audio, "tiny", 1).expect("audio").model;
     let message = bad.validate().expect_err("kind").to_string();
     assert!(message.contains("image"), "{message}");
 
@@ -298,7 +300,7 @@ fn latex_configs_are_validated_and_curricula_bound_the_formula_length() {
 fn paper_latex_preset_trains_two_steps() {
     let _guard = exclusive();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = presets::get("latex", "paper", 1).expect("paper preset");
+    let mut config = presets::get(Domain::Latex, "paper", 1).expect("paper preset");
     let batch = config.training.batch_size as u64;
     config.training.max_samples = 2 * batch;
     config.training.val_samples = 8;

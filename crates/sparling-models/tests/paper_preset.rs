@@ -1,13 +1,15 @@
-//! The `paper` preset (`pae-7bb1`, digit_circle.md §2): parameter count, and two training steps
-//! so that it is known to run before it goes to a GPU.
+//! The `paper` preset (`pae-7bb1`: the authors' `pixel_art/experiments/pae-7bb1.py`,
+//! kavigupta/sparling-repro): parameter count, and two training steps so that it is known to run
+//! before it goes to a GPU.
 
 use burn::module::Module;
 use burn::prelude::*;
 use sparling_models::training::Quiet;
 use sparling_models::{TrainOptions, presets, train};
 
-/// digit_circle.md §2.7: motif model 297,226 + sparsity BN 20 + collapse 5,632 + BiLSTM
-/// 1,576,960 + encoder 18,914,304 + decoder 25,224,192 + embedding 6,144 + output 6,156.
+/// Counted by hand from the authors' `latex_decompiler/model.py` as configured by `pae-7bb1.py`
+/// (PyTorch's trainable parameters): motif model 297,226 + sparsity BN 20 + collapse 5,632 +
+/// BiLSTM 1,576,960 + encoder 18,914,304 + decoder 25,224,192 + embedding 6,144 + output 6,156.
 const PAPER_PARAMETERS: usize = 46_030_634;
 
 /// burn's `num_params` also counts non-trainable `RunningState` buffers: the running mean and

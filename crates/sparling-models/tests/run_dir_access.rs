@@ -5,8 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use burn::prelude::*;
-use sparling_models::checkpoint::RunDir;
-use sparling_models::evaluation::{EvalOptions, evaluate, open_checkpoint};
+use sparling_models::checkpoint::{RunDir, open_checkpoint};
+use sparling_models::evaluation::{EvalOptions, evaluate};
 use sparling_models::training::Quiet;
 use sparling_models::{ModelError, RunConfig, TrainOptions, presets, train};
 

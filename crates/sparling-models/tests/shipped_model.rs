@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use burn::prelude::*;
 use sparling_models::checkpoint::RunDir;
-use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate, open_checkpoint};
+use sparling_models::checkpoint::open_checkpoint;
+use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate};
 
 fn shipped() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/digit-circle-cpu")

@@ -10,11 +10,11 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use sparling_data::audio::SAMPLE_RATE;
 use sparling_data::audio::export::{write_spectrogram_png, write_wav};
-use sparling_data::export::{write_overlay_png, write_png};
+use sparling_data::digit_circle::export::{write_overlay_png, write_png};
 use sparling_data::latex::pdflatex::PdflatexRenderer;
 use sparling_data::latex::{LatexBackend, LatexOcr, LatexSample, export as latex_export};
 use sparling_data::{
-    AudioClipSample, AudioConfig, Dataset, DigitCircle, Domain, PlacedDigit, SingleDigit, Split,
+    AudioClipSample, AudioConfig, Dataset, DigitCircle, Generator, PlacedDigit, SingleDigit, Split,
     compute_seed,
 };
 use sparling_models::config::AudioDomainConfig;
@@ -382,7 +382,7 @@ struct MotifRecord {
 /// Image domains: `{index:05}.png` (and the overlay) per sample.
 fn write_images<D, F>(domain: D, args: &SampleArgs, view: F) -> anyhow::Result<()>
 where
-    D: Domain,
+    D: Generator,
     F: Fn(&D::Sample) -> SampleView<'_>,
 {
     check_scale(args.scale)?;
@@ -406,7 +406,7 @@ fn write_samples<D, R, F>(
     mut write: F,
 ) -> anyhow::Result<()>
 where
-    D: Domain,
+    D: Generator,
     R: Serialize,
     F: FnMut(&Path, u64, &D::Sample) -> anyhow::Result<R>,
 {

@@ -14,7 +14,6 @@ use sparling_models::task::Task;
 
 pub mod eval;
 pub mod generate;
-pub mod latex_motifs;
 pub mod motifs;
 pub mod run_dir;
 pub mod train;
@@ -53,20 +52,12 @@ pub fn usage<T>(message: impl Into<String>) -> anyhow::Result<T> {
     Err(UsageError(message.into()).into())
 }
 
-/// The backend named by `--backend` and its plain device; an unknown name or a backend that was
-/// not compiled in is a usage error.
+/// The plain device of `--backend`; a backend that was not compiled in is a usage error.
 ///
 /// # Errors
 /// Usage errors.
-pub fn backend_device(name: &str) -> anyhow::Result<(Backend, Device)> {
-    let backend: Backend = match name.parse() {
-        Ok(b) => b,
-        Err(e) => return usage(e),
-    };
-    match backend.device() {
-        Ok(device) => Ok((backend, device)),
-        Err(e) => usage(e.to_string()),
-    }
+pub fn backend_device(backend: Backend) -> anyhow::Result<Device> {
+    backend.device().or_else(|e| usage(e.to_string()))
 }
 
 /// The spoken-digit domain over its recordings; missing or unusable recordings are a usage

@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use clap::Args;
 use sparling_data::audio::export::render_motif_activations;
-use sparling_data::export::{ActivePixel, render_activations};
+use sparling_data::digit_circle::export::{ActivePixel, render_activations};
 use sparling_data::latex::LatexOcr;
 use sparling_data::{Dataset, DigitCircle, DigitCircleConfig, LatexConfig, Split, SymbolClass};
 use sparling_metrics::confusion_svg;
@@ -208,7 +208,7 @@ impl Pictures<'_> {
             let (maps, [_, channels, h, w]) = self.maps(start, len)?;
             let size = channels * h * w;
             for (k, sample) in samples.iter().enumerate() {
-                let picture = super::latex_motifs::render(
+                let picture = sparling_data::latex::export::render_motif_activations(
                     sample,
                     &maps[k * size..(k + 1) * size],
                     channels,

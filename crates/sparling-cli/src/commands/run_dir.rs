@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use sparling_models::checkpoint::RunDir;
+use sparling_models::checkpoint::{OpenedCheckpoint, open_checkpoint};
 use sparling_models::config::DomainConfig;
-use sparling_models::evaluation::{OpenedCheckpoint, open_checkpoint};
 use sparling_models::task::Task;
-use sparling_models::{ModelError, RunConfig};
+use sparling_models::{Backend, ModelError, RunConfig};
 
 use super::{domain_task, usage};
 
@@ -23,8 +23,8 @@ pub struct ModelArgs {
     #[arg(long)]
     pub density: Option<f64>,
     /// Compute backend: `flex` (CPU, default), `tch` or `cuda` (need the cargo features).
-    #[arg(long, default_value = "flex")]
-    pub backend: String,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
     /// Audio runs: directory of the FSDD recordings, instead of the one in the run's
     /// config.toml (or $SPARLING_FSDD when the run stored none).
     #[arg(long, value_name = "DIR")]
@@ -69,7 +69,7 @@ pub fn open(args: &ModelArgs) -> anyhow::Result<OpenedRun> {
             }
         }
     }
-    let (_, device) = super::backend_device(&args.backend)?;
+    let device = super::backend_device(args.backend)?;
     let checkpoint = match open_checkpoint(&dir, args.density, &config, &device) {
         Ok(c) => c,
         Err(e @ (ModelError::NoCheckpoint(_) | ModelError::InvalidConfig { .. })) => {

@@ -7,44 +7,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sparling_models::checkpoint::{RunDir, StopReason, ValidationRecord};
 use sparling_models::config::DomainConfig;
 use sparling_models::fork::InitFrom;
-use sparling_models::{ModelError, RunConfig, TrainObserver, TrainOptions, presets};
+use sparling_models::{
+    Backend, Domain, ModelError, RunConfig, TrainObserver, TrainOptions, presets,
+};
 
 use super::{domain_task, usage};
-
-/// Domains that can be trained.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum DomainArg {
-    /// DigitCircle (100x100 images of 3-6 digits on a circle).
-    DigitCircle,
-    /// Spoken digits (15 s clips of 5-10 FSDD recordings, as log-mel spectrograms; needs the
-    /// recordings: --data DIR or $SPARLING_FSDD).
-    Audio,
-    /// LaTeX-OCR (120x360 renders of formulas of the authors' grammar, 25 % speckle noise).
-    Latex,
-}
-
-impl DomainArg {
-    /// The domain's name in presets and configurations.
-    pub fn name(self) -> &'static str {
-        match self {
-            DomainArg::DigitCircle => "digit-circle",
-            DomainArg::Audio => "audio",
-            DomainArg::Latex => "latex",
-        }
-    }
-}
 
 /// `sparling train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Domain to train on.
     #[arg(value_enum)]
-    domain: DomainArg,
+    domain: Domain,
     /// Named configuration: `paper` (the authors' run, for a GPU), `cpu` (a recipe for a
     /// 2-core CPU: about 2 hours for DigitCircle, longer for LaTeX, see docs/latex.md) or `tiny`
     /// (seconds; for smoke tests).
@@ -88,8 +67,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "MINUTES", value_parser = sparling_models::training::parse_budget_minutes)]
     time_budget_minutes: Option<f64>,
     /// Compute backend: `flex` (CPU, default), `tch` or `cuda` (need the cargo features).
-    #[arg(long, default_value = "flex")]
-    backend: String,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    backend: Backend,
     /// Directory of the FSDD recordings (`{digit}_{speaker}_{take}.wav`) for the audio domain;
     /// stored in the run's config.toml as given. Default: the configuration's
     /// `domain.recordings`, else $SPARLING_FSDD.
@@ -111,12 +90,12 @@ fn resolve(args: &TrainArgs) -> anyhow::Result<RunConfig> {
                 Err(e) => return usage(e.to_string()),
             }
         }
-        None => match presets::get(args.domain.name(), &args.preset, args.seed) {
+        None => match presets::get(args.domain, &args.preset, args.seed) {
             Ok(c) => c,
             Err(e) => return usage(e.to_string()),
         },
     };
-    if config.domain.name() != args.domain.name() {
+    if config.domain.domain() != args.domain {
         return usage(format!(
             "--config holds a {} configuration, but the command trains {}",
             config.domain.name(),
@@ -175,7 +154,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         print!("{}", config.to_toml()?);
         return Ok(());
     }
-    let (backend, device) = super::backend_device(&args.backend)?;
+    let device = super::backend_device(args.backend)?;
     // Built before the run directory is touched, so missing recordings leave nothing behind;
     // kept alive so that the training loop reuses the recordings it loaded.
     let _task = domain_task(&config.domain)?;
@@ -203,7 +182,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     tracing::info!(
         preset = %config.preset,
         seed = config.seed,
-        backend = %backend,
+        backend = %args.backend,
         out = %args.out.display(),
         "training"
     );

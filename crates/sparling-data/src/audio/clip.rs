@@ -1,5 +1,6 @@
-//! The clip sampler (`AudioClipDomain.sample_with_metadata`, latex_audio.md B1) and its
-//! ground-truth motifs (B4).
+//! The clip sampler (`AudioClipDomain.sample_with_metadata` of the authors'
+//! `pixel_art/audo_mnist/data/dataset.py`, kavigupta/sparling-repro) and its ground-truth motifs
+//! (the `placed_stamps` of `AudioClipDomainSpectrogram` in the same file).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -8,10 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{AudioConfig, SpeakerRole};
 use super::recordings::{Recording, RecordingIndex};
-use crate::dataset::{Domain, Split};
+use crate::dataset::{Generator, Split};
 use crate::error::{AudioError, DataError};
-use crate::numpy_rng::NumpyRandomState;
 use crate::scipy_stats::TruncatedNormal;
+use sparling_numpy::NumpyRandomState;
 
 /// Rejection-sampling attempts for the digit starts before giving up. The reference loops
 /// forever; with FSDD and the paper's parameters a draw needs about 12 attempts on average
@@ -269,7 +270,7 @@ fn place(
     Err(failed(MAX_PLACEMENT_ATTEMPTS))
 }
 
-impl Domain for AudioClip {
+impl Generator for AudioClip {
     type Sample = AudioClipSample;
 
     /// Train and val draw from the training speakers, test and motif-eval from the held-out

@@ -1,4 +1,5 @@
-//! Parameters of the spoken-digit domain (latex_audio.md B1/B2), with FSDD speakers.
+//! Parameters of the spoken-digit domain (the authors' `AudioClipDomain` and spectrogram, in
+//! `pixel_art/audo_mnist/` of kavigupta/sparling-repro; docs/data.md), with FSDD speakers.
 
 use serde::{Deserialize, Serialize};
 
@@ -116,7 +117,8 @@ impl AudioConfig {
         2f64.powf(self.noise_log2_amplitude).min(65_536.0)
     }
 
-    /// The spectrogram recipe these parameters give (B2).
+    /// The spectrogram recipe these parameters give (the authors'
+    /// `pixel_art/audo_mnist/spectrogram/spectrogram.py`).
     #[must_use]
     pub fn spectrogram(&self) -> SpectrogramConfig {
         SpectrogramConfig::from_time_chunk(SAMPLE_RATE, self.n_mels, self.time_chunk_seconds)

@@ -7,8 +7,8 @@ use image::{Rgb, RgbImage};
 
 use super::clip::SpokenDigit;
 use super::spectrogram::Spectrogram;
+use crate::drawing::{PALETTE, PAPER, draw_glyph, fill_rect};
 use crate::error::{AudioError, DataError};
-use crate::export::{PALETTE, PAPER, draw_glyph, fill_rect};
 
 /// Pixels per frame horizontally.
 const FRAME_PX: u32 = 2;

@@ -1,5 +1,5 @@
-//! The spoken-digit domain (the paper's AudioMNIST-Sequence, latex_audio.md B), on the Free
-//! Spoken Digit Dataset: 5–10 recorded digits placed without overlap in a 15 s clip at 8 kHz,
+//! The spoken-digit domain (the paper's AudioMNIST-Sequence; docs/data.md, docs/audio.md), on the
+//! Free Spoken Digit Dataset: 5–10 recorded digits placed without overlap in a 15 s clip at 8 kHz,
 //! plus truncated-normal noise; the model sees its 64-band log-mel spectrogram (642 frames) and
 //! decodes the digit sequence. Each digit's ground-truth motif is its whole frame span.
 //!

@@ -1,5 +1,6 @@
-//! What the model consumes: a clip's log-mel spectrogram, its decoder target and its motif
-//! spans (`AudioClipDomainSpectrogram` + `AudioMNISTDomainDataset`, latex_audio.md B2/B3).
+//! What the model consumes: a clip's log-mel spectrogram, its decoder target and its motif spans
+//! (`AudioClipDomainSpectrogram` + `AudioMNISTDomainDataset` of the authors'
+//! `pixel_art/audo_mnist/data/dataset.py`, kavigupta/sparling-repro).
 
 use std::ops::Range;
 
@@ -8,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use super::clip::{AudioClip, AudioClipSample, SpokenDigit};
 use super::config::SpeakerRole;
 use super::spectrogram::{Layout, MelSpectrogram, Spectrogram};
-use crate::dataset::{Domain, Split};
+use crate::dataset::{Generator, Split};
 use crate::error::{AudioError, DataError};
-use crate::numpy_rng::NumpyRandomState;
 use crate::vocab::Vocabulary;
+use sparling_numpy::NumpyRandomState;
 
 /// One model sample: spectrogram `[n_mels × n_frames]` + target + motifs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -130,7 +131,7 @@ impl AudioSequence {
     }
 }
 
-impl Domain for AudioSequence {
+impl Generator for AudioSequence {
     type Sample = AudioSequenceSample;
 
     fn sample_for_split(

@@ -1,5 +1,6 @@
-//! Log-mel spectrogram, the reference's recipe (latex_audio.md B2; the authors' vendored
-//! torchaudio `MelSpectrogram` + `AmplitudeToDB(top_db=80)`):
+//! Log-mel spectrogram, the reference's recipe (the authors'
+//! `pixel_art/audo_mnist/spectrogram/spectrogram.py` with their vendored torchaudio
+//! `MelSpectrogram` and `AmplitudeToDB(top_db=80)`, kavigupta/sparling-repro):
 //!
 //! 1. `torch.stft(n_fft, hop, win_length = n_fft, periodic Hann window, center=True,
 //!    pad_mode="reflect", onesided)`: frame `t` covers samples `t·hop − n_fft/2 ..` of the

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::stamps::{StampSet, digit_stamps};
-use crate::numpy_rng::numpy_mean;
+use sparling_numpy::numpy_mean;
 
 /// Why a DigitCircle configuration is unusable.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -84,8 +84,9 @@ pub enum ConfigError {
     StampTable(String),
 }
 
-/// Parameters of `StampCircleDomain` (digit_circle.md §1.1). Defaults are the paper's
-/// (`pae-7bb1`): 100×100, 3–6 distinct digits, radius ≥ 20, jitter ±3, `pre_noise` 0.5
+/// Parameters of `StampCircleDomain` (the authors' `pixel_art/domain/stamp_circle.py`, set by
+/// `pixel_art/experiments/experiment.py` and `pae-7bb1.py`, kavigupta/sparling-repro). Defaults are
+/// the paper's (`pae-7bb1`): 100×100, 3–6 distinct digits, radius ≥ 20, jitter ±3, `pre_noise` 0.5
 /// (flip probability 0.5 × background ink fraction = 0.1251901455026455), `post_noise` 0.05.
 ///
 /// Any valid configuration draws from the RNG in the same order as the reference, so the
@@ -174,8 +175,8 @@ impl DigitCircleConfig {
         }
         let (max_h, max_w) = max_stamp_shape(stamps, &digits);
         let max_size = max_h.max(max_w);
-        // Radius range [min_radius, size // 2 - padding) must be non-empty. Then the centre
-        // ranges are non-empty too, and every stamp box lies inside the image (§1.3).
+        // Radius range [min_radius, size // 2 - padding) must be non-empty. Then the centre ranges
+        // are non-empty too, and every stamp box lies inside the image.
         let limit = (self.size / 2) as i64 - (self.random_shift + max_size) as i64;
         if self.min_radius as i64 >= limit {
             return Err(ConfigError::RadiusDoesNotFit {
@@ -192,8 +193,8 @@ impl DigitCircleConfig {
     }
 }
 
-/// Parameters of `StampCircleDomainSingleDigit` (digit_circle.md §1.8): one digit stamped at
-/// the centre of a small image, for the direct motif evaluation.
+/// Parameters of `StampCircleDomainSingleDigit` (the authors' `pixel_art/domain/stamp_circle.py`):
+/// one digit stamped at the centre of a small image, for the direct motif evaluation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SingleDigitConfig {

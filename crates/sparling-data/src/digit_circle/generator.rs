@@ -1,4 +1,6 @@
-//! The DigitCircle sampler (`StampCircleDomain.sample_with_metadata`, digit_circle.md §1.3).
+//! The DigitCircle sampler (`StampCircleDomain.sample_with_metadata` of the authors'
+//! `pixel_art/domain/stamp_circle.py`, with the noise of `pixel_art/domain/noise.py`,
+//! kavigupta/sparling-repro; docs/data.md).
 
 use std::f64::consts::PI;
 use std::ops::Range;
@@ -8,12 +10,13 @@ use serde::{Deserialize, Serialize};
 use super::config::{Derived, DigitCircleConfig};
 use super::stamps::{Stamp, StampSet, digit_stamps};
 use crate::bitmap::BinaryImage;
-use crate::dataset::{Domain, Split};
+use crate::dataset::{Generator, Split};
 use crate::error::DataError;
-use crate::numpy_rng::{NumpyRandomState, UniformThreshold};
 use crate::vocab::Vocabulary;
+use sparling_numpy::{NumpyRandomState, UniformThreshold};
 
-/// One placed digit: its ground-truth motif (digit_circle.md §1.6).
+/// One placed digit: its ground-truth motif (an entry of the reference's `placed_stamps`: the
+/// full 12×w stamp box, blank border included).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlacedDigit {
     /// The digit drawn (its motif class).
@@ -171,7 +174,7 @@ impl DigitCircle {
     }
 }
 
-impl Domain for DigitCircle {
+impl Generator for DigitCircle {
     type Sample = DigitCircleSample;
 
     /// The split only chooses the seed; every split draws the same way.
@@ -229,8 +232,8 @@ fn point_around_circle(center: (i64, i64), radius: i64, angle: f64) -> (i64, i64
 
 /// `stamp_image`: paste the full stamp (blank border included) with its centre at `point`.
 ///
-/// Validated configurations keep every box inside the image (§1.3), so the coordinates are
-/// non-negative; they are clamped at 0 only to keep the conversion total.
+/// Validated configurations keep every box inside the image (`DigitCircleConfig::validate`), so the
+/// coordinates are non-negative; they are clamped at 0 only to keep the conversion total.
 pub(crate) fn stamp_image(
     image: &mut BinaryImage,
     stamp: &Stamp,
@@ -276,7 +279,7 @@ mod tests {
 
     #[test]
     fn randomstate_0_matches_spec_vector() {
-        // digit_circle.md §1.7, row 1.
+        // Values from the authors' numpy generator (`scripts/digit_circle_reference.py`).
         let g = DigitCircle::paper().expect("paper config");
         let s = g.sample_seed(0);
         assert_eq!(s.label_string(), "376");

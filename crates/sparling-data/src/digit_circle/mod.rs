@@ -1,10 +1,12 @@
-//! The DigitCircle domain (digit_circle.md §1): 3–6 distinct font digits on a circle in a
-//! noisy 100×100 binary image; the label is the digit sequence read counter-clockwise from the
-//! smallest digit. Also its single-digit 32×32 variant (§1.8).
+//! The DigitCircle domain (the authors' `StampCircleDomain`, `pixel_art/domain/stamp_circle.py`
+//! in kavigupta/sparling-repro; docs/data.md): 3–6 distinct font digits on a circle in a noisy
+//! 100×100 binary image; the label is the digit sequence read counter-clockwise from the smallest
+//! digit. Also its single-digit 32×32 variant (`StampCircleDomainSingleDigit`).
 //!
 //! Generation is bit-exact with the authors' numpy code (see [`crate::numpy_rng`]).
 
 mod config;
+pub mod export;
 mod generator;
 mod single_digit;
 mod stamps;

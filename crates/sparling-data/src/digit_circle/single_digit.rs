@@ -1,5 +1,6 @@
-//! The single-digit domain (`StampCircleDomainSingleDigit`, digit_circle.md §1.8): one digit
-//! at the centre of a 32×32 noisy image, used for the direct motif evaluation.
+//! The single-digit domain (`StampCircleDomainSingleDigit` of the authors'
+//! `pixel_art/domain/stamp_circle.py`, kavigupta/sparling-repro): one digit at the centre of a
+//! 32×32 noisy image, used for the direct motif evaluation.
 
 use serde::{Deserialize, Serialize};
 
@@ -7,9 +8,9 @@ use super::config::{Derived, SingleDigitConfig};
 use super::generator::{PlacedDigit, flip_noise, set_noise, stamp_image};
 use super::stamps::{StampSet, digit_stamps};
 use crate::bitmap::BinaryImage;
-use crate::dataset::{Domain, Split};
+use crate::dataset::{Generator, Split};
 use crate::error::DataError;
-use crate::numpy_rng::{NumpyRandomState, UniformThreshold};
+use sparling_numpy::{NumpyRandomState, UniformThreshold};
 
 /// One single-digit sample.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,7 +92,7 @@ impl SingleDigit {
     }
 }
 
-impl Domain for SingleDigit {
+impl Generator for SingleDigit {
     type Sample = SingleDigitSample;
 
     /// The split only chooses the seed; every split draws the same way.

@@ -1,6 +1,6 @@
-//! The weighted grammar of the LaTeX-OCR domain and its rejection sampler (latex_audio.md A1;
+//! The weighted grammar of the LaTeX-OCR domain and its rejection sampler (the authors'
 //! `latex_decompiler/latex_cfg.py` object `latex_cfg`, `cfg.py` `CFG.sample` /
-//! `CFG.rejection_sample`).
+//! `CFG.rejection_sample`, kavigupta/sparling-repro; docs/latex.md).
 //!
 //! ```text
 //! start                   ::= straightline_expression                  [1]
@@ -25,7 +25,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::LatexError;
-use crate::numpy_rng::{NumpyRandomState, WeightedChoice};
+use sparling_numpy::{NumpyRandomState, WeightedChoice};
 
 /// One of the 16 symbols of the grammar: a digit `0`–`9` or a letter `a b c x y z`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -215,9 +215,9 @@ impl LatexToken {
         })
     }
 
-    /// The ground-truth symbol class this token is labelled with (latex_audio.md A4,
-    /// `localize_latex_characters.symbols`): its character for symbols, `+`, `(`, `)`; the
-    /// fraction bar for `FRAC(`; nothing for the other structure tokens.
+    /// The ground-truth symbol class this token is labelled with (the authors'
+    /// `latex_decompiler/localize_latex_characters.py`, `symbols`): its character for symbols, `+`,
+    /// `(`, `)`; the fraction bar for `FRAC(`; nothing for the other structure tokens.
     #[must_use]
     pub fn symbol_class(self) -> Option<SymbolClass> {
         match self {

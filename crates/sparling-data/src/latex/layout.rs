@@ -1,5 +1,5 @@
-//! TeX's math layout for the formulas of the grammar (latex_audio.md A8; The TeXbook,
-//! Appendix G, rules 15–19, and `tex.web` §§ 719–767), in TeX's integer scaled points.
+//! TeX's math layout for the formulas of the grammar (docs/latex.md; The TeXbook, Appendix G, rules
+//! 15–19, and `tex.web` §§ 719–767), in TeX's integer scaled points.
 //!
 //! Only what the grammar can produce is implemented, but that part follows `tex.web`:
 //!

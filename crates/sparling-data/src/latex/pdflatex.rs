@@ -1,7 +1,7 @@
-//! The authors' rendering pipeline run for real (latex_audio.md A2, A4, C2): `pdflatex` on
-//! `latex_decompiler/render.py`'s template, `pdftoppm -r 200`, `dataset.padding`, channel 0;
-//! ground-truth boxes from colour renders (`localize_latex_characters.py`). Batched as one
-//! page per formula with `standalone`'s `multi` option, which gives the same pages as one
+//! The authors' rendering pipeline run for real (kavigupta/sparling-repro; docs/latex.md):
+//! `pdflatex` on `latex_decompiler/render.py`'s template, `pdftoppm -r 200`, `dataset.padding`,
+//! channel 0; ground-truth boxes from colour renders (`localize_latex_characters.py`). Batched as
+//! one page per formula with `standalone`'s `multi` option, which gives the same pages as one
 //! document per formula.
 //!
 //! Needs `pdflatex` (Debian `texlive-latex-base`, `texlive-latex-recommended`,
@@ -317,8 +317,9 @@ impl PdflatexRenderer {
         Ok(pages)
     }
 
-    /// The reference rendering of each formula: page size, fitted grey canvas (channel 0) and
-    /// the colour-render boxes (A4: up to 18 labelled tokens per render).
+    /// The reference rendering of each formula: page size, fitted grey canvas (channel 0) and the
+    /// colour-render boxes (up to 18 labelled tokens per render, as
+    /// `localize_latex_characters.py` does).
     ///
     /// # Errors
     /// As [`render_pages`](Self::render_pages).

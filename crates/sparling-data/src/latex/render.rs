@@ -1,5 +1,6 @@
-//! The native rasteriser: the layout drawn the way `pdftoppm -r 200` draws pdfTeX's page
-//! (latex_audio.md A2–A4), into the 120×360 canvas.
+//! The native rasteriser: the layout drawn the way `pdftoppm -r 200` draws pdfTeX's page (the
+//! authors' `latex_decompiler/render.py`, `dataset.py` and `localize_latex_characters.py`,
+//! kavigupta/sparling-repro; docs/latex.md), into the 120×360 canvas.
 //!
 //! * **Page.** Formula box plus a 3 pt border on every side; the image is
 //!   `ceil(page_bp · dpi / 72)` pixels with the MediaBox in bp rounded to three decimals as
@@ -122,7 +123,8 @@ fn div255(x: u32) -> u8 {
     ((x + (x >> 8) + 0x80) >> 8) as u8
 }
 
-/// Labelled tokens coloured per colour render (A4: 18 hues, 0, 20, …, 340 degrees).
+/// Labelled tokens coloured per colour render (18 hues, 0, 20, …, 340 degrees: `hues` of the
+/// authors' `latex_decompiler/render.py`, used by `localize_latex_characters.py`).
 const HUES: usize = 18;
 
 /// The 8-bit RGB of hue `20·j` degrees at full saturation and value, as poppler converts

@@ -1,4 +1,5 @@
-//! Spoken-digit presets (latex_audio.md B3, the reference's `aum-2ka1`), on FSDD.
+//! Spoken-digit presets (the reference's `aum-2ka1`: the authors'
+//! `pixel_art/experiments/aum-2ka1.py`, kavigupta/sparling-repro; docs/audio.md), on FSDD.
 //!
 //! The recordings directory is not part of any preset: it is resolved when the task is built
 //! (`--data DIR`, which sets `domain.recordings`, or `$SPARLING_FSDD`).
@@ -12,6 +13,7 @@ use crate::config::{
     ModelConfig, RunConfig, Scope, SequenceEncoderConfig, SequenceModelConfig, SparsityConfig,
     TrainingConfig,
 };
+use crate::domain::Domain;
 use crate::error::ModelError;
 use crate::modules::motif::{MotifConfig, Upsample};
 
@@ -22,12 +24,12 @@ pub const AUDIO_PRESETS: [&str; 3] = ["paper", "cpu", "tiny"];
 /// exactly as for AudioMNIST (the count does not depend on the recordings).
 pub const AUDIO_MEAN_DIGITS: f64 = 7.5;
 
-/// Theoretical minimum density of the audio domain: one active frame per digit, i.e. mean digits
-/// / (frames × motif channels) = 7.5 / (642 · 10) = 1.168e-3 (latex_audio.md B3, the reference's
-/// `done_at_density`). FSDD has the same digit count per clip and the same 642 frames, so the
-/// value is the paper's. Training stops once the schedule would go below it, i.e. after the model
-/// trained at 0.5 · 0.75^21 = 1.189e-3 ([`AUDIO_PAPER_EVAL_DENSITY`]) and when it would move to
-/// 0.5 · 0.75^22 = 8.92e-4.
+/// Theoretical minimum density of the audio domain: one active frame per digit, i.e. mean digits /
+/// (frames × motif channels) = 7.5 / (642 · 10) = 1.168e-3 (the reference's `done_at_density` in
+/// `pixel_art/experiments/aum-2ka1.py`). FSDD has the same digit count per clip and the same 642
+/// frames, so the value is the paper's. Training stops once the schedule would go below it, i.e.
+/// after the model trained at 0.5 · 0.75^21 = 1.189e-3 ([`AUDIO_PAPER_EVAL_DENSITY`]) and when it
+/// would move to 0.5 · 0.75^22 = 8.92e-4.
 pub const AUDIO_MIN_DENSITY: f64 = AUDIO_MEAN_DIGITS / (642.0 * 10.0);
 
 /// The density the paper evaluates the audio models at (the "sparsity bar" 0.5 · 0.75^21).
@@ -45,7 +47,7 @@ pub fn audio(name: &str, seed: i64) -> Result<RunConfig, ModelError> {
         _ => {
             return Err(ModelError::UnknownPreset {
                 name: name.into(),
-                domain: "audio".into(),
+                domain: Domain::Audio.name().into(),
                 available: AUDIO_PRESETS.join(", "),
             });
         }
@@ -59,17 +61,18 @@ fn sequence_model(config: &mut RunConfig) -> &mut SequenceModelConfig {
     }
 }
 
-/// `aum-2ka1` (latex_audio.md B3): the 1-D motif model (64 mel bands in, 64 wide, 8 residual
-/// units of kernel 3, 10 motifs; receptive field 33 frames), BatchNorm without affine and the
-/// accumulated per-channel threshold (10 expected activations per channel), collapse 10 → 512
-/// with max-pool 8 (642 → 80 steps), a 6-layer post-LN Transformer encoder and decoder (8 heads,
-/// FF 2048, dropout 0.1) over the 28-token LaTeX-CFG vocabulary. About 44.4 M parameters.
+/// `aum-2ka1` (the authors' `pixel_art/experiments/aum-2ka1.py`, kavigupta/sparling-repro;
+/// docs/audio.md): the 1-D motif model (64 mel bands in, 64 wide, 8 residual units of kernel 3, 10
+/// motifs; receptive field 33 frames), BatchNorm without affine and the accumulated per-channel
+/// threshold (10 expected activations per channel), collapse 10 → 512 with max-pool 8 (642 → 80
+/// steps), a 6-layer post-LN Transformer encoder and decoder (8 heads, FF 2048, dropout 0.1) over
+/// the 28-token LaTeX-CFG vocabulary. About 44.4 M parameters.
 ///
-/// Training: batch 8, Adam lr 1e-5 (eps 1e-8), validation every 20,000 samples on 10,008
-/// samples of seed −1 (training speakers; 10,000 rounded up to whole batches of 8, as the
-/// reference's loader does), exact match; Algorithm 1 with the A6 parameters (threshold 1,
-/// clamped to [0, 1], decay 1e-7 per sample, multiplier 0.75); stop below 1.168e-3 or at
-/// 60 M samples.
+/// Training: batch 8, Adam lr 1e-5 (eps 1e-8), validation every 20,000 samples on 10,008 samples of
+/// seed −1 (training speakers; 10,000 rounded up to whole batches of 8, as the reference's loader
+/// does), exact match; Algorithm 1 with the parameters of the authors' `E2EExperiment`
+/// (`pixel_art/experiments/experiment.py`: threshold 1, clamped to [0, 1], decay 1e-7 per sample,
+/// multiplier 0.75); stop below 1.168e-3 or at 60 M samples.
 pub fn audio_paper(seed: i64) -> RunConfig {
     let audio = AudioConfig::default();
     let val_max_length = audio.maximal_length();
@@ -118,7 +121,8 @@ pub fn audio_paper(seed: i64) -> RunConfig {
             gradient_clip: None,
             val_every: 20_000,
             val_samples: 10_008,
-            // B1: maximal_length = 10 + 3. Targets have at most 10 digits and </s>.
+            // The reference's `maximal_length` = 10 + 3 (`AudioMNISTDomainDataset.data_config` in
+            // `pixel_art/audo_mnist/data/dataset.py`). Targets have at most 10 digits and </s>.
             val_max_length,
             max_samples: 60_000_000,
             done_at_density: AUDIO_MIN_DENSITY,

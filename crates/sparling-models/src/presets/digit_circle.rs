@@ -1,4 +1,5 @@
-//! DigitCircle presets (digit_circle.md §2-§3).
+//! DigitCircle presets: the model and training of the authors' `pixel_art/experiments/pae-7bb1.py`
+//! and `experiment.py` (kavigupta/sparling-repro); docs/reproduction.md.
 
 use sparling_core::{LinearThresholdAdaptiveConfig, LowDensityPhase, ScheduleConfig};
 use sparling_data::DigitCircleConfig;
@@ -9,13 +10,16 @@ use crate::config::{
     LearningRateSchedule, LowDensityTraining, ModelConfig, Positions, RunConfig, Scope,
     SparsityConfig, TrainingConfig,
 };
+use crate::domain::Domain;
 use crate::error::ModelError;
 use crate::modules::motif::{MotifConfig, Upsample};
 
 /// Preset names per domain.
 pub const DIGIT_CIRCLE_PRESETS: [&str; 3] = ["paper", "cpu", "tiny"];
 
-/// DigitCircle's theoretical minimum density: mean digits / (100 * 100 * 10), digit_circle.md §1.6.
+/// DigitCircle's theoretical minimum density: mean digits / (100 * 100 * 10), over
+/// `RandomState(0..999)` (`load_sparsity_bars` in the authors'
+/// `pixel_art/analysis/main_experiment.py`; `done_at_density` of `experiment.py`).
 pub const DIGIT_CIRCLE_MIN_DENSITY: f64 = 4.492e-5;
 
 /// A DigitCircle preset with data seed `seed`.
@@ -30,7 +34,7 @@ pub fn digit_circle(name: &str, seed: i64) -> Result<RunConfig, ModelError> {
         _ => {
             return Err(ModelError::UnknownPreset {
                 name: name.into(),
-                domain: "digit-circle".into(),
+                domain: Domain::DigitCircle.name().into(),
                 available: DIGIT_CIRCLE_PRESETS.join(", "),
             });
         }
@@ -38,9 +42,10 @@ pub fn digit_circle(name: &str, seed: i64) -> Result<RunConfig, ModelError> {
     Ok(config)
 }
 
-/// `pae-7bb1` (digit_circle.md §0-§3): ≈46 M parameters, Adam 1e-5, batch 10, validation every
-/// 20,000 samples on 10,010 samples, threshold decay 1e-7 per sample, multiplier 0.75, start at
-/// density 0.5, stop below 4.492e-5 or at 6 M samples.
+/// `pae-7bb1` (the authors' `pixel_art/experiments/pae-7bb1.py`, kavigupta/sparling-repro;
+/// docs/reproduction.md): ≈46 M parameters, Adam 1e-5, batch 10, validation every 20,000 samples on
+/// 10,010 samples, threshold decay 1e-7 per sample, multiplier 0.75, start at density 0.5, stop
+/// below 4.492e-5 or at 6 M samples.
 pub fn digit_circle_paper(seed: i64) -> RunConfig {
     paper_run(seed, paper_model())
 }

@@ -1,4 +1,5 @@
-//! LaTeX-OCR presets (latex_audio.md A5-A6, the reference's `ltx-2dc3`).
+//! LaTeX-OCR presets (the reference's `ltx-2dc3`: the authors' `pixel_art/experiments/ltx-2dc3.py`,
+//! kavigupta/sparling-repro; docs/latex.md).
 
 use sparling_core::{LinearThresholdAdaptiveConfig, ScheduleConfig};
 use sparling_data::LatexConfig;
@@ -8,23 +9,27 @@ use crate::config::{
     CollapseConfig, DecoderConfig, DomainConfig, EncoderConfig, ImageModelConfig,
     LearningRateSchedule, ModelConfig, Positions, RunConfig, Scope, SparsityConfig, TrainingConfig,
 };
+use crate::domain::Domain;
 use crate::error::ModelError;
 use crate::modules::motif::{MotifConfig, Upsample};
 
 /// Preset names of the LaTeX domain.
 pub const LATEX_PRESETS: [&str; 3] = ["paper", "cpu", "tiny"];
 
-/// Visible symbols per formula in the reference's stopping rule (latex_audio.md A6; the mean
-/// over its first 200 test formulas, 9.50 over 2,000).
+/// Visible symbols per formula in the reference's stopping rule (`done_at_density` in the
+/// authors' `pixel_art/experiments/ltx-2dc3.py`; the mean over the first 200 test formulas, as
+/// `mean_num_characters` in `pixel_art/analysis/latex_experiment.py` computes it; 9.50 over
+/// 2,000).
 pub const LATEX_MEAN_SYMBOLS: f64 = 9.64;
 
 /// Motif channels of the paper's model: over-complete, 32 for the 20 symbol classes.
 const PAPER_MOTIFS: usize = 32;
 
-/// The reference's `done_at_density` after `set_num_motifs(32, 10)`: one active pixel per
-/// visible symbol, `9.64 / (120 · 360 · 32) = 6.973e-6` (latex_audio.md A6). Training stops once
-/// the schedule would go below it, i.e. when it would move from 0.5 · 0.75^38 = 8.94e-6
-/// ([`LATEX_PAPER_EVAL_DENSITY`]) to 0.5 · 0.75^39 = 6.70e-6.
+/// The reference's `done_at_density` after `set_num_motifs(32, 10)` (the authors'
+/// `pixel_art/experiments/ltx-2dc3.py` and `experiment.py`): one active pixel per visible symbol,
+/// `9.64 / (120 · 360 · 32) = 6.973e-6`. Training stops once the schedule would go below it, i.e.
+/// when it would move from 0.5 · 0.75^38 = 8.94e-6 ([`LATEX_PAPER_EVAL_DENSITY`]) to
+/// 0.5 · 0.75^39 = 6.70e-6.
 pub const LATEX_MIN_DENSITY: f64 = LATEX_MEAN_SYMBOLS / (120.0 * 360.0 * PAPER_MOTIFS as f64);
 
 /// The density the paper evaluates the LaTeX models at: the "sparsity bar"
@@ -52,18 +57,19 @@ pub fn latex(name: &str, seed: i64) -> Result<RunConfig, ModelError> {
         _ => {
             return Err(ModelError::UnknownPreset {
                 name: name.into(),
-                domain: "latex".into(),
+                domain: Domain::Latex.name().into(),
                 available: LATEX_PRESETS.join(", "),
             });
         }
     })
 }
 
-/// The `ltx-2dc3` architecture (latex_audio.md A5): motif model 1 → 64 wide, 16 residual units
-/// of 3x3 (`cr = 32`; receptive field 65x65 pixels) → 32 motif channels; BatchNorm without
-/// affine and the accumulated per-channel threshold (10 expected activations per channel);
-/// collapse 1x1 32 → 512 then max-pool 8 (120x360 → 15x45); row BiLSTM (2 × 256), row
-/// sinusoids, 6-layer post-LN Transformer encoder; 6-layer decoder over the 28-token vocabulary.
+/// The `ltx-2dc3` architecture (the authors' `pixel_art/experiments/ltx-2dc3.py` and
+/// `latex_decompiler/model.py`, kavigupta/sparling-repro): motif model 1 → 64 wide, 16 residual
+/// units of 3x3 (`cr = 32`; receptive field 65x65 pixels) → 32 motif channels; BatchNorm without
+/// affine and the accumulated per-channel threshold (10 expected activations per channel); collapse
+/// 1x1 32 → 512 then max-pool 8 (120x360 → 15x45); row BiLSTM (2 × 256), row sinusoids, 6-layer
+/// post-LN Transformer encoder; 6-layer decoder over the 28-token vocabulary.
 fn paper_model() -> ImageModelConfig {
     ImageModelConfig {
         motif: MotifConfig {
@@ -103,10 +109,11 @@ fn paper_model() -> ImageModelConfig {
 /// The `ltx-2dc3` run around `model`.
 fn paper_run(seed: i64, model: ImageModelConfig) -> RunConfig {
     let domain = LatexConfig::default();
-    // The reference decodes `maximal_length` = 30 steps (A5). Formulas have up to 30 tokens,
-    // so no shorter decoding gives the same accuracy: a 30-token formula is judged on its 30
-    // tokens without seeing `</s>`, as in the reference (DigitCircle and audio follow the same
-    // rule, the reference's length or a shorter one that provably decides alike).
+    // The reference decodes `maximal_length` = 30 steps (`LATEX_CFG_SPECS` in
+    // `latex_decompiler/latex_cfg.py`). Formulas have up to 30 tokens, so no shorter decoding gives
+    // the same accuracy: a 30-token formula is judged on its 30 tokens without seeing `</s>`, as in
+    // the reference (DigitCircle and audio follow the same rule, the reference's length or a
+    // shorter one that provably decides alike).
     let val_max_length = domain.max_length;
     RunConfig {
         preset: "paper".into(),
@@ -135,11 +142,12 @@ fn paper_run(seed: i64, model: ImageModelConfig) -> RunConfig {
     }
 }
 
-/// `ltx-2dc3` (latex_audio.md A5-A6): about 46.9 M parameters (PyTorch's count; see
-/// `tests/latex.rs`), Adam 1e-5 (eps 1e-8), batch 8, validation every 20,000 samples on 10,008
-/// samples of seed −1 (exact match, decoding 30 steps), Algorithm 1 with threshold 1, decay
-/// 1e-7 per sample, multiplier 0.75, start at density 0.5; stop below 6.973e-6 (so the last
-/// level trained is the paper's evaluation density 8.94e-6) or at 6 M samples.
+/// `ltx-2dc3` (the authors' `pixel_art/experiments/ltx-2dc3.py`; docs/latex.md): about 46.9 M
+/// parameters (PyTorch's count; see `tests/latex.rs`), Adam 1e-5 (eps 1e-8), batch 8, validation
+/// every 20,000 samples on 10,008 samples of seed −1 (exact match, decoding 30 steps), Algorithm 1
+/// with threshold 1, decay 1e-7 per sample, multiplier 0.75, start at density 0.5; stop below
+/// 6.973e-6 (so the last level trained is the paper's evaluation density 8.94e-6) or at 6 M
+/// samples.
 pub fn latex_paper(seed: i64) -> RunConfig {
     paper_run(seed, paper_model())
 }
@@ -248,7 +256,8 @@ mod tests {
     #[test]
     fn paper_stops_after_its_evaluation_density() {
         assert!((LATEX_MIN_DENSITY - 6.973e-6).abs() < 1e-9);
-        // The sparsity bar of A6: floor(log(s / 0.5) / log 0.75) = 38.
+        // The sparsity bar (`SparsityBar.right_above_line` in the authors'
+        // `pixel_art/analysis/main_experiment.py`): floor(log(s / 0.5) / log 0.75) = 38.
         let k = ((LATEX_MIN_DENSITY / 0.5).ln() / 0.75f64.ln()).floor() as i32;
         assert_eq!(k, 38);
         assert!((level(38) - LATEX_PAPER_EVAL_DENSITY).abs() < 1e-12);

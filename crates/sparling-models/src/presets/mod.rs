@@ -1,8 +1,7 @@
 //! Named configurations per domain: `paper` (the authors' run, exactly), `cpu` (a recipe that
 //! anneals on a 2-core CPU) and `tiny` (for tests).
 //!
-//! [`get`] picks a preset by domain name (`digit-circle`, `audio`, `latex`), as the CLI and
-//! xtask do.
+//! [`get`] picks a preset by [`Domain`] and name, as the CLI and xtask do.
 
 mod audio;
 mod digit_circle;
@@ -23,39 +22,30 @@ pub use latex::{
 
 use sparling_core::{LinearThresholdAdaptiveConfig, ScheduleConfig};
 
-use crate::config::{DomainConfig, RunConfig, TrainingConfig};
+use crate::config::{RunConfig, TrainingConfig};
+use crate::domain::Domain;
 use crate::error::ModelError;
 use crate::modules::encoder::TransformerConfig;
 
-/// The preset `name` of `domain` (a CLI domain name, [`DomainConfig::NAMES`]) with seed `seed`.
+/// The preset `name` of `domain` with seed `seed`.
 ///
 /// # Errors
-/// [`ModelError::UnknownDomain`] or [`ModelError::UnknownPreset`].
-pub fn get(domain: &str, name: &str, seed: i64) -> Result<RunConfig, ModelError> {
+/// [`ModelError::UnknownPreset`].
+pub fn get(domain: Domain, name: &str, seed: i64) -> Result<RunConfig, ModelError> {
     match domain {
-        "digit-circle" => digit_circle(name, seed),
-        "audio" => audio(name, seed),
-        "latex" => latex(name, seed),
-        _ => Err(ModelError::UnknownDomain {
-            name: domain.into(),
-            available: DomainConfig::NAMES.join(", "),
-        }),
+        Domain::DigitCircle => digit_circle(name, seed),
+        Domain::Audio => audio(name, seed),
+        Domain::Latex => latex(name, seed),
     }
 }
 
 /// The preset names of `domain`.
-///
-/// # Errors
-/// [`ModelError::UnknownDomain`].
-pub fn names(domain: &str) -> Result<&'static [&'static str], ModelError> {
+#[must_use]
+pub fn names(domain: Domain) -> &'static [&'static str] {
     match domain {
-        "digit-circle" => Ok(&DIGIT_CIRCLE_PRESETS),
-        "audio" => Ok(&AUDIO_PRESETS),
-        "latex" => Ok(&LATEX_PRESETS),
-        _ => Err(ModelError::UnknownDomain {
-            name: domain.into(),
-            available: DomainConfig::NAMES.join(", "),
-        }),
+        Domain::DigitCircle => &DIGIT_CIRCLE_PRESETS,
+        Domain::Audio => &AUDIO_PRESETS,
+        Domain::Latex => &LATEX_PRESETS,
     }
 }
 

@@ -1,4 +1,7 @@
-//! LaTeX-OCR as a [`Task`] (latex_audio.md A3, A4, A7).
+//! LaTeX-OCR as a [`Task`] (docs/latex.md): the authors' noisy images
+//! (`NoisyBinaryLaTeXDataset`, `latex_decompiler/dataset.py`), symbol boxes
+//! (`latex_decompiler/localize_latex_characters.py`) and motif evaluation
+//! (`pixel_art/analysis/evaluate_latex_motifs.py`), all in kavigupta/sparling-repro.
 
 use sparling_data::latex::LatexOcr;
 use sparling_data::{Dataset, LatexSample, Split, SymbolClass, Vocabulary};
@@ -8,9 +11,10 @@ use super::{Batch, MotifProtocol, Task};
 use crate::error::ModelError;
 
 /// Pixels added on every side of a symbol's box before the motif errors are computed
-/// (`compute_stamps(pad=2)`, latex_audio.md A4): a motif may fire on the glyph's edge or just
-/// beside it and still count. The metrics clip the padded box at the image border, as numpy's
-/// slicing does.
+/// (`compute_stamps(pad=2)` of the authors' `latex_decompiler/localize_latex_characters.py`,
+/// with `pad = 2` from `pixel_art/analysis/latex_experiment.py`, kavigupta/sparling-repro): a
+/// motif may fire on the glyph's edge or just beside it and still count. The metrics clip the
+/// padded box at the image border, as numpy's slicing does.
 pub const LATEX_FOOTPRINT_PAD: usize = 2;
 
 /// LaTeX-OCR: `[1, 120, 360]` noisy binary images (1.0 = white background, 0.0 = ink or noise,
@@ -92,10 +96,11 @@ impl Task for LatexTask {
             .collect())
     }
 
-    /// latex_audio.md A7: motif errors on the test set (seed −2; this domain's `MotifEval`
-    /// split draws exactly the test samples), boxes padded by 2 pixels and consumed in token
-    /// order, 20 classes, many-to-one confusion error (32 channels for 20 classes: several
-    /// channels may stand for one symbol).
+    /// As the authors' `pixel_art/analysis/evaluate_latex_motifs.py` (kavigupta/sparling-repro):
+    /// motif errors on the test set (seed −2; this domain's `MotifEval` split draws exactly the
+    /// test samples), boxes padded by 2 pixels and consumed in token order, 20 classes,
+    /// many-to-one confusion error (32 channels for 20 classes: several channels may stand for
+    /// one symbol).
     fn motif_protocol(&self) -> MotifProtocol {
         MotifProtocol {
             split: Split::MotifEval,

@@ -22,10 +22,11 @@
 //! | `choice(n, p=p)` (one draw, with probabilities) | [`WeightedChoice::sample`]          |
 //!
 //! numpy seeds `RandomState(int)` with MT19937 `init_genrand` (not `init_by_array`, which it uses
-//! only for array seeds); this was checked against numpy 2.4 (`get_state()` of
-//! `RandomState(5489)` starts `5489, 1301868182, …`, and the §1.7 vectors of the DigitCircle spec).
+//! only for array seeds); this was checked against numpy 2.4 (`get_state()` of `RandomState(5489)`
+//! starts `5489, 1301868182, …`, and the DigitCircle golden vectors of
+//! `scripts/digit_circle_reference.py`).
 //!
-//! scipy's truncated normal on this stream is in [`crate::scipy_stats`]. Other legacy
+//! scipy's truncated normal on this stream is in `sparling_data::scipy_stats`. Other legacy
 //! primitives (`standard_normal` with its cached second Box–Muller value, …) belong here too
 //! when a domain needs them; each must be checked against real numpy output in a test.
 
@@ -155,7 +156,7 @@ impl NumpyRandomState {
     /// an empty range it returns `low` without drawing, and so leaves the numpy stream (numpy
     /// would raise instead).
     #[inline]
-    pub(crate) fn randint_unchecked(&mut self, low: i64, high: i64) -> i64 {
+    pub fn randint_unchecked(&mut self, low: i64, high: i64) -> i64 {
         self.randint(low, high).unwrap_or(low)
     }
 
