@@ -87,16 +87,7 @@ impl std::error::Error for Usage {}
 
 fn is_bad_input(err: &(dyn std::error::Error + 'static)) -> bool {
     err.is::<Usage>()
-        || matches!(
-            err.downcast_ref::<ModelError>(),
-            Some(
-                ModelError::InvalidConfig { .. }
-                    | ModelError::UnknownPreset { .. }
-                    | ModelError::RunExists(_)
-                    | ModelError::RunDirMismatch { .. }
-                    | ModelError::NotARunDir(_)
-                    | ModelError::RunLocked { .. }
-                    | ModelError::NoCheckpoint(_)
-            )
-        )
+        || err
+            .downcast_ref::<ModelError>()
+            .is_some_and(ModelError::is_bad_input)
 }

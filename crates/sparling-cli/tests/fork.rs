@@ -2,34 +2,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Command, Output};
+mod common;
 
-fn sparling() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sparling"))
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use common::{sparling, stderr, train_tiny};
 
 #[test]
 fn init_from_forks_a_run_and_names_bad_sources() {
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("source");
-    let output = sparling()
-        .args([
-            "train",
-            "digit-circle",
-            "--preset",
-            "tiny",
-            "--max-samples",
-            "16",
-        ])
-        .arg("--out")
-        .arg(&source)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    train_tiny(&source, 16);
 
     let fork = dir.path().join("fork");
     let output = sparling()

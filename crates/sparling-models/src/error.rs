@@ -177,6 +177,25 @@ impl ModelError {
         }
     }
 
+    /// Whether the error says the input was wrong (a configuration value, a preset, a run
+    /// directory that cannot be used as asked) rather than that work failed: the commands exit
+    /// with code 2 for these, 1 for the rest.
+    #[must_use]
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidConfig { .. }
+                | Self::UnknownPreset { .. }
+                | Self::UnknownDomain { .. }
+                | Self::RunExists(_)
+                | Self::RunDirMismatch { .. }
+                | Self::ForkMismatch { .. }
+                | Self::NotARunDir(_)
+                | Self::RunLocked { .. }
+                | Self::NoCheckpoint(_)
+        )
+    }
+
     /// This error, attributed to the configuration file `path` it was found in.
     #[must_use]
     pub(crate) fn in_file(self, path: &std::path::Path) -> Self {

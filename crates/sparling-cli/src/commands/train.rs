@@ -12,9 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sparling_models::checkpoint::{RunDir, StopReason, ValidationRecord};
 use sparling_models::config::DomainConfig;
 use sparling_models::fork::InitFrom;
-use sparling_models::{
-    Backend, Domain, ModelError, RunConfig, TrainObserver, TrainOptions, presets,
-};
+use sparling_models::{Backend, Domain, RunConfig, TrainObserver, TrainOptions, presets};
 
 use super::{domain_task, usage};
 
@@ -189,15 +187,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let mut progress = Progress::new(config.training.log_every);
     let summary = match sparling_models::train(&config, &options, &mut progress) {
         Ok(s) => s,
-        Err(
-            e @ (ModelError::RunExists(_)
-            | ModelError::RunDirMismatch { .. }
-            | ModelError::ForkMismatch { .. }
-            | ModelError::NoCheckpoint(_)
-            | ModelError::RunLocked { .. }
-            | ModelError::NotARunDir(_)
-            | ModelError::InvalidConfig { .. }),
-        ) => return usage(e.to_string()),
+        Err(e) if e.is_bad_input() => return usage(e.to_string()),
         Err(e) => return Err(e.into()),
     };
     progress.finish();
