@@ -18,7 +18,6 @@ mod curves;
 mod diagnose;
 mod reproduce;
 mod ship;
-mod throughput;
 
 // Same allocator as the `sparling` binary: burn's CPU backend allocates per op.
 #[global_allocator]
@@ -39,8 +38,6 @@ enum Command {
     Diagnose(diagnose::DiagnoseArgs),
     /// Validation accuracy of several runs in one SVG.
     Curves(curves::CurvesArgs),
-    /// Time training steps of presets and the sparsity layer's share of a step.
-    Throughput(throughput::ThroughputArgs),
     /// Package a trained model (one density snapshot) for the repository.
     Ship(ship::ShipArgs),
 }
@@ -56,7 +53,6 @@ fn main() -> ExitCode {
         Command::Reproduce(args) => reproduce::run(&args),
         Command::Diagnose(args) => diagnose::run(&args),
         Command::Curves(args) => curves::run(&args),
-        Command::Throughput(args) => throughput::run(&args),
         Command::Ship(args) => ship::run(&args),
     };
     match result {

@@ -3,26 +3,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn sparling() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sparling"));
-    // Only what a test passes with --data counts.
-    command.env_remove("SPARLING_FSDD");
-    command
-}
+use common::{sparling, stderr, stdout, succeeded};
+use std::path::{Path, PathBuf};
 
 fn fsdd_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/fsdd/recordings")
-}
-
-fn succeeded(output: &Output) {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 #[test]
@@ -92,16 +79,16 @@ fn missing_recordings_are_usage_errors() {
             command.arg("--data").arg(&missing);
         }
         let output = command.output().unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {message}");
         let needle = if with_data {
             "no-such-recordings"
         } else {
             "SPARLING_FSDD"
         };
-        assert!(stderr.contains(needle), "{args:?}: {stderr}");
-        assert!(stderr.contains("--data"), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(message.contains(needle), "{args:?}: {message}");
+        assert!(message.contains("--data"), "{args:?}: {message}");
+        assert!(!message.contains("panicked"), "{message}");
     }
     // Nothing was written for the failed training.
     assert!(!run.join("config.toml").exists());
@@ -115,7 +102,7 @@ fn missing_recordings_are_usage_errors() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--data"));
+    assert!(stderr(&output).contains("--data"));
 }
 
 fn file_names(dir: &Path) -> Vec<String> {
@@ -149,8 +136,8 @@ fn tiny_audio_run_trains_evaluates_and_draws_motifs() {
         .output()
         .unwrap();
     succeeded(&output);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("many-to-one"), "{stdout}");
+    let printed = stdout(&output);
+    assert!(printed.contains("many-to-one"), "{printed}");
 
     let pictures = dir.path().join("motifs");
     let output = sparling()
@@ -168,7 +155,7 @@ fn tiny_audio_run_trains_evaluates_and_draws_motifs() {
         .output()
         .unwrap();
     succeeded(&output);
-    assert!(String::from_utf8_lossy(&output.stdout).contains("(majority)"));
+    assert!(stdout(&output).contains("(majority)"));
     assert_eq!(
         file_names(&pictures),
         ["confusion.svg", "motifs-000.png", "motifs-001.png"]

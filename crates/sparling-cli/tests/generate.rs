@@ -2,11 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::Command;
+mod common;
 
-fn sparling() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sparling"))
-}
+use common::{sparling, stderr, stdout};
 
 #[test]
 fn generate_digit_circle_writes_pngs_and_labels() {
@@ -26,11 +24,7 @@ fn generate_digit_circle_writes_pngs_and_labels() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    assert!(status.status.success(), "{}", stderr(&status));
     for i in 0..3 {
         assert!(out.join(format!("{i:05}.png")).is_file());
         assert!(out.join(format!("{i:05}_overlay.png")).is_file());
@@ -70,11 +64,7 @@ fn generate_train_split_uses_seed_and_start() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    assert!(status.status.success(), "{}", stderr(&status));
     let labels = std::fs::read_to_string(dir.path().join("labels.jsonl")).unwrap();
     let line: serde_json::Value = serde_json::from_str(labels.lines().next().unwrap()).unwrap();
     assert_eq!(line["label"], "17429");
@@ -100,10 +90,10 @@ fn bad_arguments_exit_with_code_2() {
             .args(extra)
             .output()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
-        assert!(stderr.contains(needle), "{extra:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {message}");
+        assert!(message.contains(needle), "{extra:?}: {message}");
+        assert!(!message.contains("panicked"), "{message}");
     }
     // An --out that is a file, not a directory.
     let file = dir.path().join("plain-file");
@@ -114,7 +104,7 @@ fn bad_arguments_exit_with_code_2() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("plain-file"));
+    assert!(stderr(&output).contains("plain-file"));
 }
 
 #[test]
@@ -124,7 +114,7 @@ fn help_documents_every_flag() {
         .output()
         .unwrap();
     assert!(output.status.success());
-    let help = String::from_utf8_lossy(&output.stdout);
+    let help = stdout(&output);
     for flag in [
         "--split",
         "--count",

@@ -2,11 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::Command;
+mod common;
 
-fn sparling() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sparling"))
-}
+use common::{sparling, stderr};
 
 #[test]
 fn generate_latex_writes_pngs_boxes_and_labels() {
@@ -26,11 +24,7 @@ fn generate_latex_writes_pngs_boxes_and_labels() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    assert!(status.status.success(), "{}", stderr(&status));
     for i in 0..3 {
         for suffix in ["", "_clean", "_overlay"] {
             assert!(
@@ -89,7 +83,7 @@ fn generate_latex_rejects_bad_arguments() {
         .output()
         .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--scale"));
+    assert!(stderr(&output).contains("--scale"));
     let output = sparling()
         .args(["generate", "latex", "--backend", "typst", "--out"])
         .arg(dir.path())

@@ -2,20 +2,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{sparling, stderr, stdout, succeeded};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn sparling() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sparling"))
-}
-
-fn succeeded(output: &Output) {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 fn file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -44,7 +34,7 @@ fn tiny_latex_run_trains_evaluates_and_draws_motifs() {
         .output()
         .unwrap();
     succeeded(&output);
-    let config = String::from_utf8_lossy(&output.stdout);
+    let config = stdout(&output);
     assert!(
         config.contains("name = \"latex\"") && config.contains("patch = 6"),
         "{config}"
@@ -68,10 +58,10 @@ fn tiny_latex_run_trains_evaluates_and_draws_motifs() {
         .output()
         .unwrap();
     succeeded(&output);
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let printed = stdout(&output);
     assert!(
-        stdout.contains("many-to-one") && stdout.contains("E2EE edit"),
-        "{stdout}"
+        printed.contains("many-to-one") && printed.contains("E2EE edit"),
+        "{printed}"
     );
 
     let pictures = dir.path().join("motifs");
@@ -92,7 +82,7 @@ fn tiny_latex_run_trains_evaluates_and_draws_motifs() {
         .output()
         .unwrap();
     succeeded(&output);
-    assert!(String::from_utf8_lossy(&output.stdout).contains("channel -> class (majority)"));
+    assert!(stdout(&output).contains("channel -> class (majority)"));
     assert_eq!(
         file_names(&pictures),
         ["confusion.svg", "motifs-000.png", "motifs-001.png"]
@@ -118,5 +108,5 @@ fn tiny_latex_run_trains_evaluates_and_draws_motifs() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--data"));
+    assert!(stderr(&output).contains("--data"));
 }

@@ -2,14 +2,12 @@
 
 use std::path::PathBuf;
 
-use crate::digit_circle::ConfigError;
-
 /// Everything that can go wrong in `sparling-data`.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    /// A domain configuration failed validation.
-    #[error("invalid configuration: {0}")]
-    Config(#[from] ConfigError),
+    /// The DigitCircle domain (or its single-digit variant): configuration or stamp table.
+    #[error("invalid DigitCircle configuration: {0}")]
+    DigitCircle(#[from] DigitCircleError),
     /// The embedded stamp table could not be parsed (a build problem, not a user error).
     #[error("embedded stamp table is malformed: {0}")]
     Stamps(String),
@@ -58,6 +56,85 @@ pub enum DataError {
     /// The LaTeX-OCR domain: configuration, grammar, layout or the pdflatex backend.
     #[error(transparent)]
     Latex(#[from] LatexError),
+}
+
+/// Why a DigitCircle configuration is unusable.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum DigitCircleError {
+    /// The circle cannot fit: the radius range `[min_radius, size/2 - padding)` is empty.
+    #[error(
+        "min_radius {min_radius} does not fit a {size}x{size} image: the radius must be below \
+         size/2 - (random_shift + stamp size) = {limit}"
+    )]
+    RadiusDoesNotFit {
+        /// Requested minimum radius.
+        min_radius: usize,
+        /// Image side.
+        size: usize,
+        /// Exclusive upper bound on the radius (may be negative).
+        limit: i64,
+    },
+    /// `min_digits` is zero.
+    #[error("min_digits must be at least 1")]
+    NoDigits,
+    /// `min_digits > max_digits`.
+    #[error("min_digits ({min}) is larger than max_digits ({max})")]
+    MinAboveMax {
+        /// Requested minimum.
+        min: usize,
+        /// Requested maximum.
+        max: usize,
+    },
+    /// More digits per image than distinct digits available.
+    #[error("max_digits ({max}) exceeds the {available} distinct digits in {digits:?}")]
+    TooManyDigits {
+        /// Requested maximum.
+        max: usize,
+        /// Size of the digit alphabet.
+        available: usize,
+        /// The alphabet.
+        digits: String,
+    },
+    /// A probability (or a noise level that becomes one) outside [0, 1] or not finite.
+    #[error("{name} = {value} is not a probability in [0, 1]")]
+    ProbabilityOutOfRange {
+        /// Which parameter.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// The digit alphabet contains something other than the digits 0–9.
+    #[error("unknown digit {found:?} in digit set {digits:?}; allowed are the characters 0-9")]
+    UnknownDigit {
+        /// The offending character.
+        found: char,
+        /// The alphabet.
+        digits: String,
+    },
+    /// The digit alphabet repeats a digit.
+    #[error("digit {found:?} appears twice in digit set {digits:?}")]
+    DuplicateDigit {
+        /// The repeated character.
+        found: char,
+        /// The alphabet.
+        digits: String,
+    },
+    /// The digit alphabet is empty.
+    #[error("the digit set is empty")]
+    EmptyDigitSet,
+    /// A stamp does not fit inside the (single-digit) image.
+    #[error("a {stamp_height}x{stamp_width} stamp centred in a {size}x{size} image does not fit")]
+    StampDoesNotFit {
+        /// Image side.
+        size: usize,
+        /// Largest stamp height.
+        stamp_height: usize,
+        /// Largest stamp width.
+        stamp_width: usize,
+    },
+    /// The embedded stamp table is malformed (a build problem).
+    #[error("embedded stamp table is malformed: {0}")]
+    StampTable(String),
 }
 
 /// Everything that can go wrong in the LaTeX-OCR domain.

@@ -46,10 +46,10 @@ pub use audio::{
 pub use bitmap::BinaryImage;
 pub use dataset::{Batches, Dataset, Generator, Split};
 pub use digit_circle::{
-    ConfigError, DigitCircle, DigitCircleConfig, DigitCircleDataset, DigitCircleSample,
-    PlacedDigit, SingleDigit, SingleDigitConfig, SingleDigitDataset, SingleDigitSample,
+    DigitCircle, DigitCircleConfig, DigitCircleDataset, DigitCircleSample, PlacedDigit,
+    SingleDigit, SingleDigitConfig, SingleDigitDataset, SingleDigitSample,
 };
-pub use error::{AudioError, DataError, LatexError};
+pub use error::{AudioError, DataError, DigitCircleError, LatexError};
 pub use latex::{LatexConfig, LatexOcr, LatexSample, LatexToken, SymbolBox, SymbolClass};
 pub use seed::compute_seed;
 pub use sparling_numpy::{NumpyRandomState, UniformThreshold, WeightedChoice};

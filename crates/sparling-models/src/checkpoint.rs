@@ -26,6 +26,7 @@ use sparling_core::{AccumulatorState, Schedule};
 
 use crate::config::RunConfig;
 
+mod legacy;
 mod selection;
 
 use crate::error::ModelError;
@@ -429,8 +430,8 @@ pub fn load_model(
     let model = config.model.init(device)?;
     // Read the file whole: `ModuleRecord::load` maps it lazily, and a reader of a running run
     // would then fail (inside the backend) once the trainer removes the superseded checkpoint.
-    let record =
-        ModuleRecord::from_bytes(read_bytes(&path)?).map_err(|e| record_error(&path, e))?;
+    let bytes = legacy::upgrade(read_bytes(&path)?).map_err(|e| record_error(&path, e))?;
+    let record = ModuleRecord::from_bytes(bytes).map_err(|e| record_error(&path, e))?;
     model
         .try_load_record(record)
         .map_err(|e| record_error(&path, e))

@@ -5,7 +5,8 @@
 //! * [`config`]: the run configuration (domain, model, training) as TOML-friendly serde structs.
 //! * [`presets`]: `paper`, `cpu` and `tiny` per domain.
 //! * [`model`]: the end-to-end model (motif model → sparsity layer → collapse → encoder →
-//!   decoder); [`modules`] holds its parts.
+//!   decoder), one type for images and spectrograms; [`modules`] holds its parts, each beside
+//!   its configuration.
 //! * [`training`]: the step-based loop with the adaptive density schedule, atomic checkpoints
 //!   and exact resume; [`checkpoint`] is the run directory.
 //! * [`inference`]: greedy decoding, accuracy and motif maps.
@@ -28,6 +29,7 @@ pub mod modules;
 pub mod presets;
 pub mod task;
 pub mod training;
+mod validate;
 
 pub use config::RunConfig;
 pub use device::Backend;

@@ -6,7 +6,7 @@
 //! burn's `custom-training-loop` example. It reports progress through a [`TrainObserver`] and
 //! never touches the terminal itself.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -221,6 +221,295 @@ fn prefetch<'s>(
     rx
 }
 
+/// Why the training loop ends where it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Halt {
+    /// [`TrainOptions::pause_at`] was reached: the run is not finished and continues when
+    /// resumed.
+    Pause,
+    /// The run stops for this reason (recorded in its checkpoint and `summary.json`).
+    Stop(StopReason),
+}
+
+/// One run's model, optimizer and trainer state, and the operations the training loop is made
+/// of: [`Trainer::step`], [`Trainer::validate`], [`Trainer::checkpoint`] and
+/// [`Trainer::halt`]. [`train`] drives it over a run directory; the training-step benchmark
+/// (`benches/training_step.rs`) calls the same step.
+pub struct Trainer<'c> {
+    config: &'c RunConfig,
+    /// The plain device (validation); training runs on its autodiff version.
+    device: Device,
+    model: SparlingModel,
+    optim: ModuleOptimizer,
+    state: TrainerState,
+    /// Training time since it was last added to `state.seconds`.
+    clock: Instant,
+}
+
+impl<'c> Trainer<'c> {
+    /// A new run of `config` on `device` (plain; training uses its autodiff version): the model
+    /// initialised from the run seed, the schedule at the model's starting density.
+    ///
+    /// # Errors
+    /// An invalid model or schedule configuration.
+    pub fn new(config: &'c RunConfig, device: &Device) -> Result<Self, ModelError> {
+        Self::fresh(config, device, None)
+    }
+
+    /// A new run, starting from the model of `fork` if given (see [`crate::fork`]).
+    fn fresh(
+        config: &'c RunConfig,
+        device: &Device,
+        fork: Option<ForkOrigin>,
+    ) -> Result<Self, ModelError> {
+        let autodiff = device.clone().autodiff();
+        autodiff.seed(step_seed(config.seed, u64::MAX));
+        let model = match &fork {
+            Some(origin) => {
+                tracing::info!(
+                    checkpoint = %origin.checkpoint.display(),
+                    density = origin.density,
+                    "starting from another run's model"
+                );
+                load_model(config, &origin.checkpoint, &autodiff)?
+            }
+            None => config.model.init(&autodiff)?,
+        };
+        let mut schedule = config.training.schedule.init(model.density())?;
+        if let Some(target) = fork.as_ref().and_then(|o| o.schedule_threshold) {
+            schedule.set_threshold(target);
+        }
+        let state = TrainerState {
+            samples: 0,
+            last_validation: 0,
+            schedule,
+            seconds: 0.0,
+            loss_sum: 0.0,
+            loss_count: 0,
+            history: Vec::new(),
+            accumulator: Default::default(),
+            stopped: None,
+            forked_from: fork,
+        };
+        Ok(Self::assemble(
+            config,
+            device,
+            model,
+            optimizer(config),
+            state,
+        ))
+    }
+
+    /// The run of `config` as saved in `checkpoint`.
+    ///
+    /// # Errors
+    /// [`ModelError::CorruptCheckpoint`] for unreadable or mismatched files.
+    pub fn resume(
+        config: &'c RunConfig,
+        device: &Device,
+        checkpoint: &Path,
+    ) -> Result<Self, ModelError> {
+        let state = load_state(checkpoint)?;
+        let model = load_model(config, checkpoint, &device.clone().autodiff())?;
+        model
+            .sparsity()
+            .sparsity
+            .restore_accumulator(state.accumulator.clone());
+        let optim = load_optimizer(optimizer(config), checkpoint)?;
+        tracing::info!(checkpoint = %checkpoint.display(), samples = state.samples, "resuming");
+        Ok(Self::assemble(config, device, model, optim, state))
+    }
+
+    fn assemble(
+        config: &'c RunConfig,
+        device: &Device,
+        model: SparlingModel,
+        optim: ModuleOptimizer,
+        state: TrainerState,
+    ) -> Self {
+        Self {
+            config,
+            device: device.clone(),
+            model,
+            optim,
+            state,
+            clock: Instant::now(),
+        }
+    }
+
+    /// The model being trained.
+    pub fn model(&self) -> &SparlingModel {
+        &self.model
+    }
+
+    /// The trainer state (what `state.json` holds).
+    pub fn state(&self) -> &TrainerState {
+        &self.state
+    }
+
+    /// Training samples seen.
+    pub fn samples(&self) -> u64 {
+        self.state.samples
+    }
+
+    /// Training seconds so far, summed over resumptions, without validations.
+    pub fn seconds(&self) -> f64 {
+        self.state.seconds + self.clock.elapsed().as_secs_f64()
+    }
+
+    /// Bank the training time since the clock last started.
+    fn count_time(&mut self) {
+        self.state.seconds += self.clock.elapsed().as_secs_f64();
+        self.clock = Instant::now();
+    }
+
+    /// One optimizer step on `batch` (teacher-forced masked cross-entropy, backward, learning
+    /// rate of the schedule, Adam with the configured clipping); returns the batch loss.
+    ///
+    /// # Errors
+    /// [`ModelError::Diverged`] for a non-finite loss; data shape errors.
+    pub fn step(&mut self, batch: &Batch) -> Result<f64, ModelError> {
+        let autodiff = self.device.clone().autodiff();
+        autodiff.seed(step_seed(self.config.seed, self.state.samples));
+        let batch = TensorBatch::new(batch, &autodiff);
+        let logits = self.model.forward(batch.inputs, batch.decoder_inputs)?;
+        let loss = masked_cross_entropy(logits, batch.targets, batch.mask);
+        let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+        if !loss_value.is_finite() {
+            return Err(ModelError::Diverged {
+                samples: self.state.samples,
+                loss: loss_value,
+            });
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let lr = learning_rate(self.config, self.state.samples, self.model.density());
+        self.model = self.optim.step(lr, self.model.clone(), grads);
+        self.state.samples += self.config.training.batch_size as u64;
+        self.state.loss_sum += loss_value;
+        self.state.loss_count += 1;
+        Ok(loss_value)
+    }
+
+    /// Whether the next validation is due.
+    pub fn validation_due(&self) -> bool {
+        let every = self.config.training.val_every_at(self.model.density());
+        self.state.samples - self.state.last_validation >= every
+    }
+
+    /// Validate (exact-match accuracy on the validation split), feed the schedule and, when it
+    /// lowers the density, keep the last model of the level as a snapshot in `run` first (what
+    /// the paper reports). Marks the run finished once the density would fall below
+    /// `training.done_at_density`. The time spent here is not training time.
+    ///
+    /// # Errors
+    /// Data, decoding or schedule errors; I/O errors writing the snapshot.
+    pub fn validate(
+        &mut self,
+        task: &dyn Task,
+        run: &RunDir,
+    ) -> Result<ValidationRecord, ModelError> {
+        self.count_time();
+        let record = self.evaluate(task)?;
+        self.clock = Instant::now();
+        if record.next_density < record.density {
+            run.save_density_snapshot(&self.model, &record)?;
+            self.model.set_density(record.next_density)?;
+        }
+        if record.next_density < self.config.training.done_at_density {
+            self.state.stopped = Some(StopReason::DensityReached);
+        }
+        Ok(record)
+    }
+
+    /// The validation itself: update the schedule and the loss accumulators, return the record.
+    fn evaluate(&mut self, task: &dyn Task) -> Result<ValidationRecord, ModelError> {
+        let t = &self.config.training;
+        let state = &mut self.state;
+        let eval = self.model.valid();
+        let density = self.model.density();
+        let pairs = predict(
+            &eval,
+            task,
+            Split::Val,
+            t.val_samples_at(density),
+            VAL_BATCH,
+            t.val_max_length,
+            &self.device,
+        )?;
+        let accuracy = exact_match_accuracy(&pairs);
+        let next = state.schedule.update(state.samples, accuracy)?;
+        let thresholds = self.model.sparsity().sparsity.thresholds()?;
+        let record = ValidationRecord {
+            samples: state.samples,
+            loss: if state.loss_count > 0 {
+                state.loss_sum / state.loss_count as f64
+            } else {
+                f64::NAN
+            },
+            accuracy,
+            density,
+            next_density: next.unwrap_or(density),
+            threshold: thresholds.iter().map(|v| f64::from(*v)).sum::<f64>()
+                / thresholds.len().max(1) as f64,
+            schedule_threshold: state.schedule.threshold(),
+            seconds: state.seconds,
+        };
+        state.last_validation = state.samples;
+        state.loss_sum = 0.0;
+        state.loss_count = 0;
+        state.history.push(record.clone());
+        Ok(record)
+    }
+
+    /// Where the loop must end before the next step, if anywhere: a stop reason already set
+    /// (the density reached), the sample cap, an interrupt, the time budget, or the pause point,
+    /// in that order.
+    pub fn halt(&self, options: &TrainOptions) -> Option<Halt> {
+        if let Some(reason) = self.state.stopped {
+            return Some(Halt::Stop(reason));
+        }
+        let reason = if self.state.samples >= self.config.training.max_samples {
+            StopReason::SampleCap
+        } else if options.stop.load(Ordering::SeqCst) {
+            StopReason::Interrupted
+        } else if options.time_budget.is_some_and(|b| self.seconds() >= b) {
+            StopReason::TimeBudget
+        } else if options.pause_at.is_some_and(|p| self.state.samples >= p) {
+            return Some(Halt::Pause);
+        } else {
+            return None;
+        };
+        Some(Halt::Stop(reason))
+    }
+
+    /// Save model, optimizer and state as the run's latest checkpoint, with `halt`'s stop
+    /// reason if it ends the run.
+    ///
+    /// # Errors
+    /// I/O errors (the previous checkpoint stays the latest).
+    pub fn checkpoint(&mut self, run: &RunDir, halt: Option<Halt>) -> Result<(), ModelError> {
+        if let Some(Halt::Stop(reason)) = halt {
+            self.state.stopped = Some(reason);
+        }
+        self.count_time();
+        self.state.accumulator = self.model.sparsity().sparsity.accumulator_state();
+        run.save_checkpoint(&self.model, &self.optim, &self.state)?;
+        Ok(())
+    }
+
+    /// A run stopped by the user continues when resumed; one stopped by its time budget
+    /// continues when resumed with a larger budget (or none).
+    fn continue_after(&mut self, time_budget: Option<f64>) {
+        match self.state.stopped {
+            Some(StopReason::Interrupted) => self.state.stopped = None,
+            Some(StopReason::TimeBudget) if time_budget.is_none_or(|b| self.state.seconds < b) => {
+                self.state.stopped = None;
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Train `config` into `options.out` (or continue it with `options.resume`).
 ///
 /// # Errors
@@ -252,156 +541,68 @@ pub fn train(
     // Held until training returns: a second trainer on this directory is refused.
     let lock = run.lock_for_training()?;
     run.remove_leftovers(&lock)?;
-    let device = options.device.clone().autodiff();
 
     let latest = if options.resume {
         run.latest_checkpoint()?
     } else {
         None
     };
-    let (mut model, mut optim, mut state) = match &latest {
-        Some(dir) => {
-            let state = load_state(dir)?;
-            let model = load_model(config, dir, &device)?;
-            model
-                .sparsity()
-                .sparsity
-                .restore_accumulator(state.accumulator.clone());
-            let optim = load_optimizer(optimizer(config), dir)?;
-            tracing::info!(checkpoint = %dir.display(), samples = state.samples, "resuming");
-            (model, optim, state)
-        }
-        None => {
-            device.seed(step_seed(config.seed, u64::MAX));
-            let model = match &fork {
-                Some(origin) => {
-                    tracing::info!(
-                        checkpoint = %origin.checkpoint.display(),
-                        density = origin.density,
-                        "starting from another run's model"
-                    );
-                    load_model(config, &origin.checkpoint, &device)?
-                }
-                None => config.model.init(&device)?,
-            };
-            let mut schedule = config.training.schedule.init(model.density())?;
-            if let Some(target) = fork.as_ref().and_then(|o| o.schedule_threshold) {
-                schedule.set_threshold(target);
-            }
-            let state = TrainerState {
-                samples: 0,
-                last_validation: 0,
-                schedule,
-                seconds: 0.0,
-                loss_sum: 0.0,
-                loss_count: 0,
-                history: Vec::new(),
-                accumulator: Default::default(),
-                stopped: None,
-                forked_from: fork,
-            };
-            (model, optimizer(config), state)
-        }
+    let mut trainer = match &latest {
+        Some(dir) => Trainer::resume(config, &options.device, dir)?,
+        None => Trainer::fresh(config, &options.device, fork)?,
     };
-
-    // A run stopped by the user continues when resumed; one stopped by its time budget
-    // continues when resumed with a larger budget (or none).
-    match state.stopped {
-        Some(StopReason::Interrupted) => state.stopped = None,
-        Some(StopReason::TimeBudget) if options.time_budget.is_none_or(|b| state.seconds < b) => {
-            state.stopped = None;
-        }
-        _ => {}
+    trainer.continue_after(options.time_budget);
+    if trainer.state.stopped.is_none() {
+        run_loop(&mut trainer, options, task.as_ref(), &run, observer)?;
     }
-    if state.stopped.is_none() {
-        run_loop(
-            config,
-            options,
-            task.as_ref(),
-            &run,
-            &mut model,
-            &mut optim,
-            &mut state,
-            observer,
-        )?;
-    }
-    let summary = summarize(config, &run, &state)?;
-    if state.stopped.is_some() {
+    let summary = summarize(config, &run, &trainer.state)?;
+    if trainer.state.stopped.is_some() {
         run.write_summary(&summary)?;
     }
     Ok(summary)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Steps, validations and checkpoints until [`Trainer::halt`] says where to end.
 fn run_loop(
-    config: &RunConfig,
+    trainer: &mut Trainer<'_>,
     options: &TrainOptions,
     task: &dyn Task,
     run: &RunDir,
-    model: &mut SparlingModel,
-    optim: &mut ModuleOptimizer,
-    state: &mut TrainerState,
     observer: &mut dyn TrainObserver,
 ) -> Result<(), ModelError> {
+    let config = trainer.config;
     let t = &config.training;
-    let device = options.device.clone().autodiff();
     let split = Split::Train { seed: config.seed };
-    observer.on_start(state.samples, t.max_samples);
-    let mut clock = Instant::now();
-    let mut last_log = state.samples;
+    observer.on_start(trainer.samples(), t.max_samples);
+    let mut last_log = trainer.samples();
     let data = TrainingData::new(config, task)?;
+    trainer.clock = Instant::now();
 
     std::thread::scope(|scope| -> Result<(), ModelError> {
-        let batches = prefetch(scope, &data, split, state.samples, t.batch_size);
+        let batches = prefetch(scope, &data, split, trainer.samples(), t.batch_size);
+        let mut checkpoint_due = false;
         loop {
-            let over_budget = options
-                .time_budget
-                .is_some_and(|b| state.seconds + clock.elapsed().as_secs_f64() >= b);
-            if options.pause_at.is_some_and(|p| state.samples >= p)
-                || options.stop.load(Ordering::SeqCst)
-                || over_budget
-            {
-                if options.stop.load(Ordering::SeqCst) {
-                    state.stopped = Some(StopReason::Interrupted);
-                } else if over_budget {
-                    state.stopped = Some(StopReason::TimeBudget);
-                }
-                state.seconds += clock.elapsed().as_secs_f64();
-                state.accumulator = model.sparsity().sparsity.accumulator_state();
-                run.save_checkpoint(model, optim, state)?;
+            let halt = trainer.halt(options);
+            if halt.is_some() || checkpoint_due {
+                trainer.checkpoint(run, halt)?;
+                checkpoint_due = false;
+            }
+            if halt.is_some() {
                 return Ok(());
             }
-            let host = batches
+            let batch = batches
                 .recv()
                 .map_err(|_| ModelError::TensorData("data generator stopped".into()))??;
-            device.seed(step_seed(config.seed, state.samples));
-            let batch = TensorBatch::new(&host, &device);
-            let logits = model.forward(batch.inputs, batch.decoder_inputs)?;
-            let loss = masked_cross_entropy(logits, batch.targets, batch.mask);
-            let loss_value = f64::from(loss.clone().into_scalar::<f32>());
-            if !loss_value.is_finite() {
-                return Err(ModelError::Diverged {
-                    samples: state.samples,
-                    loss: loss_value,
-                });
+            let density = trainer.model.density();
+            let loss = trainer.step(&batch)?;
+            let samples = trainer.samples();
+            observer.on_step(samples, loss, density);
+            if samples - last_log >= t.log_every {
+                last_log = samples;
+                tracing::debug!(samples, loss, density, "step");
             }
-            let grads = GradientsParams::from_grads(loss.backward(), &*model);
-            let density = model.density();
-            let lr = learning_rate(config, state.samples, density);
-            *model = optim.step(lr, model.clone(), grads);
-            state.samples += t.batch_size as u64;
-            state.loss_sum += loss_value;
-            state.loss_count += 1;
-            observer.on_step(state.samples, loss_value, density);
-            if state.samples - last_log >= t.log_every {
-                last_log = state.samples;
-                tracing::debug!(samples = state.samples, loss = loss_value, density, "step");
-            }
-
-            if state.samples - state.last_validation >= t.val_every_at(density) {
-                state.seconds += clock.elapsed().as_secs_f64();
-                let record = validate(config, task, model, state, &options.device)?;
-                clock = Instant::now();
+            if trainer.validation_due() {
+                let record = trainer.validate(task, run)?;
                 observer.on_validation(&record);
                 tracing::info!(
                     samples = record.samples,
@@ -411,75 +612,10 @@ fn run_loop(
                     next_density = record.next_density,
                     "validation"
                 );
-                if record.next_density < record.density {
-                    // Keep the last model trained at this density (what the paper reports).
-                    run.save_density_snapshot(model, &record)?;
-                    model.set_density(record.next_density)?;
-                }
-                if record.next_density < t.done_at_density {
-                    state.stopped = Some(StopReason::DensityReached);
-                } else if state.samples >= t.max_samples {
-                    state.stopped = Some(StopReason::SampleCap);
-                }
-                state.accumulator = model.sparsity().sparsity.accumulator_state();
-                run.save_checkpoint(model, optim, state)?;
-                if state.stopped.is_some() {
-                    return Ok(());
-                }
-            } else if state.samples >= t.max_samples {
-                state.stopped = Some(StopReason::SampleCap);
-                state.seconds += clock.elapsed().as_secs_f64();
-                state.accumulator = model.sparsity().sparsity.accumulator_state();
-                run.save_checkpoint(model, optim, state)?;
-                return Ok(());
+                checkpoint_due = true;
             }
         }
     })
-}
-
-/// Validate, update the schedule and the loss accumulators, and return the record.
-fn validate(
-    config: &RunConfig,
-    task: &dyn Task,
-    model: &SparlingModel,
-    state: &mut TrainerState,
-    device: &Device,
-) -> Result<ValidationRecord, ModelError> {
-    let t = &config.training;
-    let eval = model.valid();
-    let pairs = predict(
-        &eval,
-        task,
-        Split::Val,
-        t.val_samples_at(model.density()),
-        VAL_BATCH,
-        t.val_max_length,
-        device,
-    )?;
-    let accuracy = exact_match_accuracy(&pairs);
-    let density = model.density();
-    let next = state.schedule.update(state.samples, accuracy)?;
-    let thresholds = model.sparsity().sparsity.thresholds()?;
-    let record = ValidationRecord {
-        samples: state.samples,
-        loss: if state.loss_count > 0 {
-            state.loss_sum / state.loss_count as f64
-        } else {
-            f64::NAN
-        },
-        accuracy,
-        density,
-        next_density: next.unwrap_or(density),
-        threshold: thresholds.iter().map(|v| f64::from(*v)).sum::<f64>()
-            / thresholds.len().max(1) as f64,
-        schedule_threshold: state.schedule.threshold(),
-        seconds: state.seconds,
-    };
-    state.last_validation = state.samples;
-    state.loss_sum = 0.0;
-    state.loss_count = 0;
-    state.history.push(record.clone());
-    Ok(record)
 }
 
 fn summarize(

@@ -11,8 +11,9 @@ use burn::prelude::*;
 use sparling_data::Split;
 use sparling_models::checkpoint::RunDir;
 use sparling_models::checkpoint::open_checkpoint;
-use sparling_models::config::{DomainConfig, ModelConfig};
+use sparling_models::config::DomainConfig;
 use sparling_models::evaluation::{EvalOptions, evaluate};
+use sparling_models::model::ModelConfig;
 use sparling_models::training::Quiet;
 use sparling_models::{Domain, ModelError, RunConfig, TrainOptions, presets, train};
 

@@ -373,7 +373,7 @@ fn a_fork_of_another_architecture_or_density_is_refused() {
 
     let mut wider = tiny();
     wider.model.sparsity_mut().density = 0.25; // the starting density may differ ...
-    if let sparling_models::config::ModelConfig::Image(m) = &mut wider.model {
+    if let sparling_models::model::ModelConfig::Image(m) = &mut wider.model {
         m.motif.hidden += 1; // ... the architecture may not
     }
     let err = train(&wider, &fork(""), &mut Quiet).expect_err("other architecture");
@@ -396,4 +396,59 @@ fn a_fork_of_another_architecture_or_density_is_refused() {
     assert!(err.to_string().contains("--init-from"), "{err}");
     // None of these wrote anything.
     assert!(!fork_dir.exists());
+}
+
+/// Copy the directory tree `from` to `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create");
+    for entry in fs::read_dir(from).expect("fixture") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// `legacy-tiny-run-straight-metrics.jsonl` without the wall-clock seconds.
+fn legacy_straight_history() -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::copy(
+        Path::new(FIXTURES).join("legacy-tiny-run-straight-metrics.jsonl"),
+        RunDir::new(dir.path()).metrics_path(),
+    )
+    .expect("copy");
+    history(dir.path())
+}
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+#[test]
+fn a_run_of_the_earlier_model_layout_resumes_exactly() {
+    let _one = exclusive();
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_tree(&Path::new(FIXTURES).join("legacy-tiny-run"), dir.path());
+    let config = RunConfig::from_toml(
+        &fs::read_to_string(dir.path().join("config.toml")).expect("config"),
+        &dir.path().join("config.toml"),
+    )
+    .expect("the earlier config.toml still parses");
+    let mut resume = options(dir.path());
+    resume.resume = true;
+    let summary = train(&config, &resume, &mut Quiet).expect("resumes");
+    assert_eq!(summary.samples, 32);
+    assert_eq!(summary.stopped, Some(StopReason::SampleCap));
+    assert_eq!(history(dir.path()), legacy_straight_history());
+}
+
+#[test]
+fn a_new_run_reproduces_the_earlier_versions_history() {
+    let _one = exclusive();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = presets::digit_circle("tiny", 1).expect("tiny preset");
+    config.training.max_samples = 32;
+    train(&config, &options(dir.path()), &mut Quiet).expect("trains");
+    assert_eq!(history(dir.path()), legacy_straight_history());
 }

@@ -3,86 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::stamps::{StampSet, digit_stamps};
+use crate::error::DigitCircleError;
 use sparling_numpy::numpy_mean;
-
-/// Why a DigitCircle configuration is unusable.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum ConfigError {
-    /// The circle cannot fit: the radius range `[min_radius, size/2 - padding)` is empty.
-    #[error(
-        "min_radius {min_radius} does not fit a {size}x{size} image: the radius must be below \
-         size/2 - (random_shift + stamp size) = {limit}"
-    )]
-    RadiusDoesNotFit {
-        /// Requested minimum radius.
-        min_radius: usize,
-        /// Image side.
-        size: usize,
-        /// Exclusive upper bound on the radius (may be negative).
-        limit: i64,
-    },
-    /// `min_digits` is zero.
-    #[error("min_digits must be at least 1")]
-    NoDigits,
-    /// `min_digits > max_digits`.
-    #[error("min_digits ({min}) is larger than max_digits ({max})")]
-    MinAboveMax {
-        /// Requested minimum.
-        min: usize,
-        /// Requested maximum.
-        max: usize,
-    },
-    /// More digits per image than distinct digits available.
-    #[error("max_digits ({max}) exceeds the {available} distinct digits in {digits:?}")]
-    TooManyDigits {
-        /// Requested maximum.
-        max: usize,
-        /// Size of the digit alphabet.
-        available: usize,
-        /// The alphabet.
-        digits: String,
-    },
-    /// A probability (or a noise level that becomes one) outside [0, 1] or not finite.
-    #[error("{name} = {value} is not a probability in [0, 1]")]
-    ProbabilityOutOfRange {
-        /// Which parameter.
-        name: &'static str,
-        /// Its value.
-        value: f64,
-    },
-    /// The digit alphabet contains something other than the digits 0–9.
-    #[error("unknown digit {found:?} in digit set {digits:?}; allowed are the characters 0-9")]
-    UnknownDigit {
-        /// The offending character.
-        found: char,
-        /// The alphabet.
-        digits: String,
-    },
-    /// The digit alphabet repeats a digit.
-    #[error("digit {found:?} appears twice in digit set {digits:?}")]
-    DuplicateDigit {
-        /// The repeated character.
-        found: char,
-        /// The alphabet.
-        digits: String,
-    },
-    /// The digit alphabet is empty.
-    #[error("the digit set is empty")]
-    EmptyDigitSet,
-    /// A stamp does not fit inside the (single-digit) image.
-    #[error("a {stamp_height}x{stamp_width} stamp centred in a {size}x{size} image does not fit")]
-    StampDoesNotFit {
-        /// Image side.
-        size: usize,
-        /// Largest stamp height.
-        stamp_height: usize,
-        /// Largest stamp width.
-        stamp_width: usize,
-    },
-    /// The embedded stamp table is malformed (a build problem).
-    #[error("embedded stamp table is malformed: {0}")]
-    StampTable(String),
-}
 
 /// Parameters of `StampCircleDomain` (the authors' `pixel_art/domain/stamp_circle.py`, set by
 /// `pixel_art/experiments/experiment.py` and `pae-7bb1.py`, kavigupta/sparling-repro). Defaults are
@@ -147,27 +69,27 @@ impl DigitCircleConfig {
     /// Checks every parameter.
     ///
     /// # Errors
-    /// The first [`ConfigError`] found.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    /// The first [`DigitCircleError`] found.
+    pub fn validate(&self) -> Result<(), DigitCircleError> {
         self.derive().map(|_| ())
     }
 
-    pub(crate) fn derive(&self) -> Result<Derived, ConfigError> {
+    pub(crate) fn derive(&self) -> Result<Derived, DigitCircleError> {
         let stamps = embedded_stamps()?;
         let digits = parse_digits(&self.digits)?;
         let pre_flip = pre_flip_probability(stamps, &digits, self.pre_noise)?;
         check_probability("post_noise", self.post_noise)?;
         if self.min_digits == 0 {
-            return Err(ConfigError::NoDigits);
+            return Err(DigitCircleError::NoDigits);
         }
         if self.min_digits > self.max_digits {
-            return Err(ConfigError::MinAboveMax {
+            return Err(DigitCircleError::MinAboveMax {
                 min: self.min_digits,
                 max: self.max_digits,
             });
         }
         if self.max_digits > digits.len() {
-            return Err(ConfigError::TooManyDigits {
+            return Err(DigitCircleError::TooManyDigits {
                 max: self.max_digits,
                 available: digits.len(),
                 digits: self.digits.clone(),
@@ -179,7 +101,7 @@ impl DigitCircleConfig {
         // are non-empty too, and every stamp box lies inside the image.
         let limit = (self.size / 2) as i64 - (self.random_shift + max_size) as i64;
         if self.min_radius as i64 >= limit {
-            return Err(ConfigError::RadiusDoesNotFit {
+            return Err(DigitCircleError::RadiusDoesNotFit {
                 min_radius: self.min_radius,
                 size: self.size,
                 limit,
@@ -223,12 +145,12 @@ impl SingleDigitConfig {
     /// Checks every parameter.
     ///
     /// # Errors
-    /// The first [`ConfigError`] found.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    /// The first [`DigitCircleError`] found.
+    pub fn validate(&self) -> Result<(), DigitCircleError> {
         self.derive().map(|_| ())
     }
 
-    pub(crate) fn derive(&self) -> Result<Derived, ConfigError> {
+    pub(crate) fn derive(&self) -> Result<Derived, DigitCircleError> {
         let stamps = embedded_stamps()?;
         let digits = parse_digits(&self.digits)?;
         let pre_flip = pre_flip_probability(stamps, &digits, self.pre_noise)?;
@@ -242,7 +164,7 @@ impl SingleDigitConfig {
             || centre + max_h.div_ceil(2) > self.size
             || centre + max_w.div_ceil(2) > self.size
         {
-            return Err(ConfigError::StampDoesNotFit {
+            return Err(DigitCircleError::StampDoesNotFit {
                 size: self.size,
                 stamp_height: max_h,
                 stamp_width: max_w,
@@ -256,22 +178,24 @@ impl SingleDigitConfig {
     }
 }
 
-fn embedded_stamps() -> Result<&'static StampSet, ConfigError> {
-    digit_stamps().map_err(|e| ConfigError::StampTable(e.to_string()))
+fn embedded_stamps() -> Result<&'static StampSet, DigitCircleError> {
+    digit_stamps().map_err(|e| DigitCircleError::StampTable(e.to_string()))
 }
 
-fn parse_digits(text: &str) -> Result<Vec<u8>, ConfigError> {
+fn parse_digits(text: &str) -> Result<Vec<u8>, DigitCircleError> {
     if text.is_empty() {
-        return Err(ConfigError::EmptyDigitSet);
+        return Err(DigitCircleError::EmptyDigitSet);
     }
     let mut digits = Vec::with_capacity(text.len());
     for c in text.chars() {
-        let d = c.to_digit(10).ok_or_else(|| ConfigError::UnknownDigit {
-            found: c,
-            digits: text.to_owned(),
-        })? as u8;
+        let d = c
+            .to_digit(10)
+            .ok_or_else(|| DigitCircleError::UnknownDigit {
+                found: c,
+                digits: text.to_owned(),
+            })? as u8;
         if digits.contains(&d) {
-            return Err(ConfigError::DuplicateDigit {
+            return Err(DigitCircleError::DuplicateDigit {
                 found: c,
                 digits: text.to_owned(),
             });
@@ -281,11 +205,11 @@ fn parse_digits(text: &str) -> Result<Vec<u8>, ConfigError> {
     Ok(digits)
 }
 
-fn check_probability(name: &'static str, value: f64) -> Result<(), ConfigError> {
+fn check_probability(name: &'static str, value: f64) -> Result<(), DigitCircleError> {
     if (0.0..=1.0).contains(&value) {
         Ok(())
     } else {
-        Err(ConfigError::ProbabilityOutOfRange { name, value })
+        Err(DigitCircleError::ProbabilityOutOfRange { name, value })
     }
 }
 
@@ -294,9 +218,9 @@ fn pre_flip_probability(
     stamps: &StampSet,
     digits: &[u8],
     pre_noise: f64,
-) -> Result<f64, ConfigError> {
+) -> Result<f64, DigitCircleError> {
     if !pre_noise.is_finite() || pre_noise < 0.0 {
-        return Err(ConfigError::ProbabilityOutOfRange {
+        return Err(DigitCircleError::ProbabilityOutOfRange {
             name: "pre_noise",
             value: pre_noise,
         });
@@ -438,7 +362,7 @@ mod tests {
         };
         assert!(matches!(
             small.validate(),
-            Err(ConfigError::StampDoesNotFit { .. })
+            Err(DigitCircleError::StampDoesNotFit { .. })
         ));
     }
 

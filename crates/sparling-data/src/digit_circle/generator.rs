@@ -80,7 +80,7 @@ impl DigitCircle {
     /// Validates `config` and prepares the generator.
     ///
     /// # Errors
-    /// [`DataError::Config`] for an invalid configuration.
+    /// [`DataError::DigitCircle`] for an invalid configuration.
     pub fn new(config: DigitCircleConfig) -> Result<Self, DataError> {
         let derived = config.derive()?;
         let stamps = digit_stamps()?;

@@ -11,7 +11,7 @@ mod generator;
 mod single_digit;
 mod stamps;
 
-pub use config::{ConfigError, DigitCircleConfig, SingleDigitConfig};
+pub use config::{DigitCircleConfig, SingleDigitConfig};
 pub use generator::{DigitCircle, DigitCircleSample, PlacedDigit};
 pub use single_digit::{SingleDigit, SingleDigitSample};
 pub use stamps::{Stamp, StampSet, digit_stamps};

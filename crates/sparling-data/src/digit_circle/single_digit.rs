@@ -37,7 +37,7 @@ impl SingleDigit {
     /// Validates `config` and prepares the generator.
     ///
     /// # Errors
-    /// [`DataError::Config`] for an invalid configuration.
+    /// [`DataError::DigitCircle`] for an invalid configuration.
     pub fn new(config: SingleDigitConfig) -> Result<Self, DataError> {
         let derived = config.derive()?;
         Ok(Self {

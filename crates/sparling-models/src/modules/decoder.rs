@@ -9,9 +9,63 @@ use burn::nn::transformer::{
 };
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::encoder::TransformerConfig;
 use super::positional::sinusoids;
+use crate::error::ModelError;
+
+/// The autoregressive decoder ([`Decoder`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecoderConfig {
+    /// The Transformer decoder.
+    pub transformer: TransformerConfig,
+    /// Vocabulary size (12 for DigitCircle, 28 for LaTeX and audio).
+    pub vocab: usize,
+}
+
+impl DecoderConfig {
+    /// A decoder of width `d_model`.
+    pub fn init(&self, d_model: usize, device: &Device) -> Decoder {
+        let t = &self.transformer;
+        Decoder {
+            embedding: EmbeddingConfig::new(self.vocab, d_model).init(device),
+            dropout: DropoutConfig::new(t.dropout).init(),
+            transformer: TransformerDecoderConfig::new(d_model, t.feed_forward, t.heads, t.layers)
+                .with_dropout(t.dropout)
+                .with_norm_first(t.norm_first)
+                .with_activation(ActivationConfig::Relu)
+                .init(device),
+            output: LinearConfig::new(d_model, self.vocab).init(device),
+            d_model,
+        }
+    }
+
+    /// Check the values (`model.decoder.*`) for width `d_model`.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self, d_model: usize) -> Result<(), ModelError> {
+        self.transformer
+            .validate("model.decoder.transformer", d_model)?;
+        if self.transformer.layers == 0 {
+            return Err(ModelError::invalid(
+                "model.decoder.transformer.layers",
+                0,
+                "the decoder needs at least one layer",
+            ));
+        }
+        if self.vocab < 3 {
+            return Err(ModelError::invalid(
+                "model.decoder.vocab",
+                self.vocab,
+                "must hold <s>, </s> and at least one symbol",
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// The autoregressive decoder.
 #[derive(Module, Debug)]
@@ -24,26 +78,6 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    /// A decoder of width `d_model` over `vocab` tokens.
-    pub fn new(d_model: usize, vocab: usize, config: &TransformerConfig, device: &Device) -> Self {
-        Self {
-            embedding: EmbeddingConfig::new(vocab, d_model).init(device),
-            dropout: DropoutConfig::new(config.dropout).init(),
-            transformer: TransformerDecoderConfig::new(
-                d_model,
-                config.feed_forward,
-                config.heads,
-                config.layers,
-            )
-            .with_dropout(config.dropout)
-            .with_norm_first(config.norm_first)
-            .with_activation(ActivationConfig::Relu)
-            .init(device),
-            output: LinearConfig::new(d_model, vocab).init(device),
-            d_model,
-        }
-    }
-
     /// Teacher-forced logits.
     ///
     /// # Shapes

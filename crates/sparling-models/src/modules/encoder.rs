@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::angular::AngularScan;
 use super::lstm::BiLstm;
-use super::positional::{grid_positions, sinusoids};
-use crate::config::Positions;
+use super::positional::{Positions, grid_positions, sinusoids};
+use crate::error::ModelError;
+use crate::validate::positive;
 
 /// Shape of a Transformer stack (PyTorch's `nn.TransformerEncoderLayer` defaults in the paper:
 /// 8 heads, FF 2048, dropout 0.1, ReLU, post-LN).
@@ -38,12 +39,105 @@ pub struct TransformerConfig {
 }
 
 impl TransformerConfig {
+    /// Check the shape against the model width `d_model`; `at` is the field path
+    /// (`model.encoder.transformer`).
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self, at: &str, d_model: usize) -> Result<(), ModelError> {
+        if self.heads == 0 || !d_model.is_multiple_of(self.heads) {
+            return Err(ModelError::invalid(
+                format!("{at}.heads"),
+                self.heads,
+                format!("must divide the model width {d_model}"),
+            ));
+        }
+        positive(&format!("{at}.feed_forward"), self.feed_forward)?;
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(ModelError::invalid(
+                format!("{at}.dropout"),
+                self.dropout,
+                "must be in [0, 1)",
+            ));
+        }
+        Ok(())
+    }
+
     pub(crate) fn encoder(&self, d_model: usize, device: &Device) -> TransformerEncoder {
         TransformerEncoderConfig::new(d_model, self.feed_forward, self.heads, self.layers)
             .with_dropout(self.dropout)
             .with_norm_first(self.norm_first)
             .with_activation(ActivationConfig::Relu)
             .init(device)
+    }
+}
+
+/// The image encoder over the pooled grid ([`RowEncoder`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowEncoderConfig {
+    /// Run a bidirectional LSTM along each row first (the paper's image encoder).
+    pub row_lstm: bool,
+    /// How grid positions are encoded before the Transformer (the paper: rows only).
+    #[serde(default)]
+    pub positions: Positions,
+    /// Read the grid as a cyclic sequence of this many angular sectors with a bidirectional
+    /// LSTM ([`AngularScan`]) instead of row-major cells; grid positions are then not added (the
+    /// sequence order carries the angle). `None` in the paper.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub angular_bins: Option<usize>,
+    /// The Transformer encoder.
+    pub transformer: TransformerConfig,
+}
+
+impl RowEncoderConfig {
+    /// A row encoder of width `d_model` (even).
+    pub fn init(&self, d_model: usize, device: &Device) -> RowEncoder {
+        let t = &self.transformer;
+        RowEncoder {
+            lstm: self
+                .row_lstm
+                .then(|| BiLstm::new(d_model, d_model / 2, device)),
+            angular: self
+                .angular_bins
+                .map(|bins| AngularScan::new(d_model, bins, device)),
+            dropout: DropoutConfig::new(t.dropout).init(),
+            transformer: (t.layers > 0).then(|| t.encoder(d_model, device)),
+            d_model,
+            positions: self.positions,
+        }
+    }
+
+    /// Check the values (`model.encoder.*`) for width `d_model`.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self, d_model: usize) -> Result<(), ModelError> {
+        if d_model > 0 && self.positions != Positions::Rows && !d_model.is_multiple_of(4) {
+            return Err(ModelError::invalid(
+                "model.collapse.channels",
+                d_model,
+                "must be a multiple of 4 with `grid` or `polar` positions",
+            ));
+        }
+        if let Some(bins) = self.angular_bins {
+            if bins < 2 {
+                return Err(ModelError::invalid(
+                    "model.encoder.angular_bins",
+                    bins,
+                    "must be at least 2",
+                ));
+            }
+            if self.row_lstm {
+                return Err(ModelError::invalid(
+                    "model.encoder.angular_bins",
+                    bins,
+                    "cannot be combined with row_lstm = true (choose one way to read the grid)",
+                ));
+            }
+        }
+        self.transformer
+            .validate("model.encoder.transformer", d_model)
     }
 }
 
@@ -60,26 +154,6 @@ pub struct RowEncoder {
 }
 
 impl RowEncoder {
-    /// A row encoder of width `d_model` (even), with or without the row LSTM, or reading the
-    /// grid in `angular_bins` sectors instead.
-    pub fn new(
-        d_model: usize,
-        lstm: bool,
-        positions: Positions,
-        angular_bins: Option<usize>,
-        transformer: &TransformerConfig,
-        device: &Device,
-    ) -> Self {
-        Self {
-            lstm: lstm.then(|| BiLstm::new(d_model, d_model / 2, device)),
-            angular: angular_bins.map(|bins| AngularScan::new(d_model, bins, device)),
-            dropout: DropoutConfig::new(transformer.dropout).init(),
-            transformer: (transformer.layers > 0).then(|| transformer.encoder(d_model, device)),
-            d_model,
-            positions,
-        }
-    }
-
     /// # Shapes
     /// `[batch, d_model, H, W] -> [batch, H * W, d_model]` (position `h * W + w`), or
     /// `[batch, bins, d_model]` with the angular scan.
@@ -113,6 +187,36 @@ impl RowEncoder {
     }
 }
 
+/// Encoder over a pooled 1-D sequence ([`SequenceEncoder`], `TransformerAudio`): sinusoidal
+/// positions of the time step, then the Transformer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceEncoderConfig {
+    /// The Transformer encoder.
+    pub transformer: TransformerConfig,
+}
+
+impl SequenceEncoderConfig {
+    /// A sequence encoder of width `d_model`.
+    pub fn init(&self, d_model: usize, device: &Device) -> SequenceEncoder {
+        let t = &self.transformer;
+        SequenceEncoder {
+            dropout: DropoutConfig::new(t.dropout).init(),
+            transformer: (t.layers > 0).then(|| t.encoder(d_model, device)),
+            d_model,
+        }
+    }
+
+    /// Check the values (`model.encoder.*`) for width `d_model`.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self, d_model: usize) -> Result<(), ModelError> {
+        self.transformer
+            .validate("model.encoder.transformer", d_model)
+    }
+}
+
 /// `TransformerAudio`: positions along one axis.
 #[derive(Module, Debug)]
 pub struct SequenceEncoder {
@@ -122,15 +226,6 @@ pub struct SequenceEncoder {
 }
 
 impl SequenceEncoder {
-    /// A sequence encoder of width `d_model`.
-    pub fn new(d_model: usize, transformer: &TransformerConfig, device: &Device) -> Self {
-        Self {
-            dropout: DropoutConfig::new(transformer.dropout).init(),
-            transformer: (transformer.layers > 0).then(|| transformer.encoder(d_model, device)),
-            d_model,
-        }
-    }
-
     /// # Shapes
     /// `[batch, d_model, L] -> [batch, L, d_model]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {

@@ -1,6 +1,6 @@
 //! Building blocks shared by the domain architectures (the authors' `generic_modules` and
-//! `LaTeXPredictor` parts): the convolutional motif model, the post-sparse collapse, the encoders
-//! and the autoregressive decoder.
+//! `LaTeXPredictor` parts), each beside its configuration: the convolutional motif model, the
+//! bottleneck, the post-sparse collapse, the encoders and the autoregressive decoder.
 
 pub mod angular;
 pub mod collapse;
@@ -10,3 +10,4 @@ pub mod lstm;
 pub mod motif;
 pub mod positional;
 pub mod residual;
+pub mod sparsity;

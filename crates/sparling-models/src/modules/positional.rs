@@ -4,8 +4,26 @@
 
 use burn::nn::generate_sinusoids;
 use burn::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use crate::config::Positions;
+/// Positional encoding of the pooled feature grid (added to the features).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Positions {
+    /// Sinusoids of the row index over all `d_model` dimensions (the paper; the row LSTM
+    /// supplies the column position).
+    #[default]
+    Rows,
+    /// Row sinusoids in the first half of the dimensions, column sinusoids in the second half.
+    /// For encoders without the row LSTM; adding both tables to the same dimensions would make
+    /// `(r, c)` and `(c, r)` indistinguishable.
+    Grid,
+    /// Row and column sinusoids in a quarter of the dimensions each, and harmonics
+    /// `sin(kθ), cos(kθ)` of the angle θ around the grid centre in the other half. An
+    /// inductive bias for inputs whose reading order is angular (DigitCircle), used by the `cpu`
+    /// preset to learn the counter-clockwise order from fewer samples.
+    Polar,
+}
 
 /// The maximum length of the reference table (`max_len = 5000`).
 pub const MAX_LEN: usize = 5000;

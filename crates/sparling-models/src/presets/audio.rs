@@ -9,13 +9,16 @@ use sparling_data::AudioConfig;
 
 use super::{cpu_transformer, transformer};
 use crate::config::{
-    AudioDomainConfig, CollapseConfig, DecoderConfig, DomainConfig, LearningRateSchedule,
-    ModelConfig, RunConfig, Scope, SequenceEncoderConfig, SequenceModelConfig, SparsityConfig,
-    TrainingConfig,
+    AudioDomainConfig, DomainConfig, LearningRateSchedule, RunConfig, TrainingConfig,
 };
 use crate::domain::Domain;
 use crate::error::ModelError;
+use crate::model::{ModelConfig, SequenceModelConfig};
+use crate::modules::collapse::CollapseConfig;
+use crate::modules::decoder::DecoderConfig;
+use crate::modules::encoder::SequenceEncoderConfig;
 use crate::modules::motif::{MotifConfig, Upsample};
+use crate::modules::sparsity::{Scope, SparsityConfig};
 
 /// Preset names of the audio domain.
 pub const AUDIO_PRESETS: [&str; 3] = ["paper", "cpu", "tiny"];

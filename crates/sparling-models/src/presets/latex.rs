@@ -5,13 +5,16 @@ use sparling_core::{LinearThresholdAdaptiveConfig, ScheduleConfig};
 use sparling_data::LatexConfig;
 
 use super::{cpu_transformer, transformer};
-use crate::config::{
-    CollapseConfig, DecoderConfig, DomainConfig, EncoderConfig, ImageModelConfig,
-    LearningRateSchedule, ModelConfig, Positions, RunConfig, Scope, SparsityConfig, TrainingConfig,
-};
+use crate::config::{DomainConfig, LearningRateSchedule, RunConfig, TrainingConfig};
 use crate::domain::Domain;
 use crate::error::ModelError;
+use crate::model::{ImageModelConfig, ModelConfig};
+use crate::modules::collapse::CollapseConfig;
+use crate::modules::decoder::DecoderConfig;
+use crate::modules::encoder::RowEncoderConfig;
 use crate::modules::motif::{MotifConfig, Upsample};
+use crate::modules::positional::Positions;
+use crate::modules::sparsity::{Scope, SparsityConfig};
 
 /// Preset names of the LaTeX domain.
 pub const LATEX_PRESETS: [&str; 3] = ["paper", "cpu", "tiny"];
@@ -93,7 +96,7 @@ fn paper_model() -> ImageModelConfig {
             pool: 8,
             pool_first: false,
         },
-        encoder: EncoderConfig {
+        encoder: RowEncoderConfig {
             row_lstm: true,
             positions: Positions::Rows,
             angular_bins: None,

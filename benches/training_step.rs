@@ -1,0 +1,99 @@
+//! One training step of the training loop ([`Trainer::step`]: forward, masked cross-entropy,
+//! backward, gradient clipping, learning-rate schedule and Adam), in samples per second, for
+//! the `cpu` presets of the three domains and DigitCircle's `paper` preset, on one real batch
+//! of the preset's domain at the starting density 0.5. Next to each, the bottleneck alone
+//! (BatchNorm, threshold and `relu`, forward and backward, training mode) on the motif maps of
+//! the same batch, so its share of the step can be read off.
+//!
+//! The spoken-digit recordings are read from `$SPARLING_FSDD`, else
+//! `../shared/data/fsdd/recordings` next to the checkout; without them the audio preset is
+//! skipped with a note. Run: `cargo bench -p sparling-benches --bench training_step`
+//! (append e.g. `-- digit-circle/cpu` to run one preset; figures in docs/benchmarks.md).
+
+#![allow(clippy::unwrap_used)]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use sparling_data::Split;
+use sparling_data::audio::resolve_recordings_dir;
+use sparling_models::config::DomainConfig;
+use sparling_models::data::TensorBatch;
+use sparling_models::training::Trainer;
+use sparling_models::{Domain, RunConfig, presets};
+
+/// The presets timed, as `(domain, preset)`.
+const PRESETS: [(Domain, &str); 4] = [
+    (Domain::DigitCircle, "cpu"),
+    (Domain::Audio, "cpu"),
+    (Domain::Latex, "cpu"),
+    (Domain::DigitCircle, "paper"),
+];
+
+/// The preset with its data located, or `None` (with a note) when the data is missing.
+fn config(domain: Domain, preset: &str) -> Option<RunConfig> {
+    let mut config = presets::get(domain, preset, 1).unwrap();
+    if let DomainConfig::Audio(audio) = &mut config.domain {
+        let default =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/fsdd/recordings");
+        let dir = resolve_recordings_dir(None).unwrap_or(default);
+        if !dir.is_dir() {
+            eprintln!(
+                "skipping {domain}/{preset}: no FSDD recordings at {} (set SPARLING_FSDD)",
+                dir.display()
+            );
+            return None;
+        }
+        audio.recordings = Some(dir);
+    }
+    Some(config)
+}
+
+fn training_step(c: &mut Criterion) {
+    let device = Device::flex();
+    let mut group = c.benchmark_group("training_step");
+    group.sample_size(10);
+    for (domain, preset) in PRESETS {
+        let Some(config) = config(domain, preset) else {
+            continue;
+        };
+        let name = format!("{domain}/{preset}");
+        let batch_size = config.training.batch_size;
+        let batch = config
+            .domain
+            .task()
+            .unwrap()
+            .batch(Split::Train { seed: 1 }, 0, batch_size)
+            .unwrap();
+        let mut trainer = Trainer::new(&config, &device).unwrap();
+        group.throughput(Throughput::Elements(batch_size as u64));
+        group.bench_function(BenchmarkId::new("step", &name), |b| {
+            b.iter(|| black_box(trainer.step(&batch).unwrap()));
+        });
+
+        // The bottleneck alone on the motif maps' shape.
+        let shape = trainer
+            .model()
+            .valid()
+            .motif_maps(TensorBatch::new(&batch, &device).inputs)
+            .unwrap()
+            .dims();
+        let autodiff = device.clone().autodiff();
+        let layer = config.model_sparsity().init(shape[1], &autodiff).unwrap();
+        let x = Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &autodiff);
+        group.bench_function(BenchmarkId::new("bottleneck", &name), |b| {
+            b.iter(|| {
+                let input = x.clone().require_grad();
+                let grads = layer.forward(input.clone()).sum().backward();
+                black_box(input.grad(&grads).unwrap());
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, training_step);
+criterion_main!(benches);

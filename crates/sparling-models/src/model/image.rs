@@ -1,0 +1,100 @@
+//! The image front end (`LaTeXPredictor` as used for DigitCircle and LaTeX-OCR): a 2-D motif
+//! model on `[batch, 1, H, W]` images, a 2-D collapse and the row (or angular) encoder.
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ModelError;
+use crate::modules::collapse::{Collapse2d, CollapseConfig};
+use crate::modules::decoder::DecoderConfig;
+use crate::modules::encoder::{RowEncoder, RowEncoderConfig};
+use crate::modules::motif::{MotifConfig, MotifModel2d};
+use crate::modules::sparsity::SparsityConfig;
+
+/// An image model (`LaTeXPredictor` as used for DigitCircle and LaTeX-OCR).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageModelConfig {
+    /// Motif model `ĝ`.
+    pub motif: MotifConfig,
+    /// Bottleneck.
+    pub sparsity: SparsityConfig,
+    /// Post-sparse collapse.
+    pub collapse: CollapseConfig,
+    /// Encoder.
+    pub encoder: RowEncoderConfig,
+    /// Decoder.
+    pub decoder: DecoderConfig,
+}
+
+impl ImageModelConfig {
+    /// Check the architecture.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let width =
+            super::validate_shared(&self.motif, &self.sparsity, &self.collapse, &self.decoder)?;
+        self.encoder.validate(width)
+    }
+
+    /// The model must read one-channel `height x width` images: the space-to-depth folding
+    /// needs whole blocks, and the collapse's pooling at least one cell.
+    pub(crate) fn check_image(&self, height: usize, width: usize) -> Result<(), ModelError> {
+        if self.motif.in_channels != 1 {
+            return Err(ModelError::invalid(
+                "model.motif.in_channels",
+                self.motif.in_channels,
+                "must be 1: the images have one channel",
+            ));
+        }
+        let p = self.motif.patch;
+        if !height.is_multiple_of(p) || !width.is_multiple_of(p) {
+            return Err(ModelError::invalid(
+                "model.motif.patch",
+                p,
+                format!("must divide the image size {height}x{width}"),
+            ));
+        }
+        if self.collapse.pool > height.min(width) {
+            return Err(ModelError::invalid(
+                "model.collapse.pool",
+                self.collapse.pool,
+                format!("must not exceed the shorter side of the {height}x{width} images"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The image front end.
+    pub(crate) fn init_front(&self, device: &Device) -> ImageFrontEnd {
+        let d = self.collapse.channels;
+        ImageFrontEnd {
+            motifs: self.motif.init_2d(device),
+            collapse: self.collapse.init_2d(self.motif.motifs, device),
+            encoder: self.encoder.init(d, device),
+        }
+    }
+}
+
+/// The image parts of a model: `[batch, 1, H, W]` images to motif logits `[batch, motifs, H, W]`,
+/// and sparse motif maps to the encoder memory `[batch, S, d_model]`.
+#[derive(Module, Debug)]
+pub struct ImageFrontEnd {
+    motifs: MotifModel2d,
+    collapse: Collapse2d,
+    encoder: RowEncoder,
+}
+
+impl ImageFrontEnd {
+    pub(crate) fn motif_logits(&self, images: Tensor<4>) -> Tensor<4> {
+        self.motifs.forward(images)
+    }
+
+    /// # Shapes
+    /// `[batch, motifs, H, W] -> [batch, (H / pool) * (W / pool), d_model]` (or
+    /// `[batch, bins, d_model]` with the angular scan)
+    pub(crate) fn memory(&self, maps: Tensor<4>) -> Tensor<3> {
+        self.encoder.forward(self.collapse.forward(maps))
+    }
+}

@@ -1,0 +1,234 @@
+//! The end-to-end SPARLING model: motif model `ĝ` ending in the sparsity layer, then the
+//! downstream `ĥ` (collapse, encoder, decoder).
+//!
+//! One model type serves every domain. What depends on the input's layout (images or
+//! spectrogram sequences) is its [`FrontEnd`]: the motif model before the bottleneck, and the
+//! collapse and encoder after it. The bottleneck and the decoder are shared, and so is every
+//! path through the model.
+
+mod image;
+mod sequence;
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+use sparling_core::SparseLayerWithBatchNorm;
+
+pub use image::{ImageFrontEnd, ImageModelConfig};
+pub use sequence::{SequenceFrontEnd, SequenceModelConfig};
+
+use crate::error::ModelError;
+use crate::modules::collapse::CollapseConfig;
+use crate::modules::decoder::{Decoder, DecoderConfig};
+use crate::modules::motif::MotifConfig;
+use crate::modules::sparsity::SparsityConfig;
+
+/// Architecture of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ModelConfig {
+    /// A 2-D image model.
+    Image(ImageModelConfig),
+    /// A 1-D sequence model (audio).
+    Sequence(SequenceModelConfig),
+}
+
+impl ModelConfig {
+    /// Build the model on `device`.
+    ///
+    /// # Errors
+    /// An invalid configuration.
+    pub fn init(&self, device: &Device) -> Result<SparlingModel, ModelError> {
+        self.validate()?;
+        let front = match self {
+            ModelConfig::Image(c) => FrontEnd::Image(c.init_front(device)),
+            ModelConfig::Sequence(c) => FrontEnd::Sequence(c.init_front(device)),
+        };
+        Ok(SparlingModel {
+            front,
+            sparsity: self.sparsity().init(self.motif().motifs, device)?,
+            decoder: self.decoder().init(self.width(), device),
+        })
+    }
+
+    /// The bottleneck configuration.
+    pub fn sparsity(&self) -> &SparsityConfig {
+        match self {
+            ModelConfig::Image(m) => &m.sparsity,
+            ModelConfig::Sequence(m) => &m.sparsity,
+        }
+    }
+
+    /// The bottleneck configuration, mutable.
+    pub fn sparsity_mut(&mut self) -> &mut SparsityConfig {
+        match self {
+            ModelConfig::Image(m) => &mut m.sparsity,
+            ModelConfig::Sequence(m) => &mut m.sparsity,
+        }
+    }
+
+    /// The motif model configuration.
+    pub fn motif(&self) -> &MotifConfig {
+        match self {
+            ModelConfig::Image(m) => &m.motif,
+            ModelConfig::Sequence(m) => &m.motif,
+        }
+    }
+
+    /// The decoder configuration.
+    pub fn decoder(&self) -> &DecoderConfig {
+        match self {
+            ModelConfig::Image(m) => &m.decoder,
+            ModelConfig::Sequence(m) => &m.decoder,
+        }
+    }
+
+    /// The model width `d_model` (the collapse's output channels).
+    pub fn width(&self) -> usize {
+        match self {
+            ModelConfig::Image(m) => m.collapse.channels,
+            ModelConfig::Sequence(m) => m.collapse.channels,
+        }
+    }
+
+    /// The architecture's name in `config.toml` (`image` or `sequence`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ModelConfig::Image(_) => "image",
+            ModelConfig::Sequence(_) => "sequence",
+        }
+    }
+
+    /// Check the architecture.
+    ///
+    /// # Errors
+    /// [`ModelError::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        match self {
+            ModelConfig::Image(m) => m.validate(),
+            ModelConfig::Sequence(m) => m.validate(),
+        }
+    }
+}
+
+/// The checks of the parts every architecture has: motif model, bottleneck, collapse and
+/// decoder. Returns the model width the encoder must match.
+fn validate_shared(
+    motif: &MotifConfig,
+    sparsity: &SparsityConfig,
+    collapse: &CollapseConfig,
+    decoder: &DecoderConfig,
+) -> Result<usize, ModelError> {
+    motif.validate()?;
+    sparsity.validate()?;
+    collapse.validate()?;
+    decoder.validate(collapse.channels)?;
+    Ok(collapse.channels)
+}
+
+/// The parts of a model that depend on the input's layout.
+// One model lives per training or evaluation; the size difference of the variants (module
+// handles, not weights) is irrelevant, and boxing would get in the way of the Module derive.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum FrontEnd {
+    /// Images `[batch, 1, H, W]` (DigitCircle, LaTeX-OCR).
+    Image(ImageFrontEnd),
+    /// Spectrograms `[batch, 1, frames, features]` (spoken digits).
+    Sequence(SequenceFrontEnd),
+}
+
+impl FrontEnd {
+    fn motif_logits(&self, input: Tensor<4>) -> Result<Tensor<4>, ModelError> {
+        match self {
+            FrontEnd::Image(f) => Ok(f.motif_logits(input)),
+            FrontEnd::Sequence(f) => f.motif_logits(input),
+        }
+    }
+
+    fn memory(&self, maps: Tensor<4>) -> Tensor<3> {
+        match self {
+            FrontEnd::Image(f) => f.memory(maps),
+            FrontEnd::Sequence(f) => f.memory(maps),
+        }
+    }
+}
+
+/// A SPARLING model: inputs `[batch, 1, H, W]` (images) or `[batch, 1, frames, features]`
+/// (spectrograms) to token logits, through motif maps `[batch, motifs, H, W]` (`[batch, motifs,
+/// frames, 1]` for spectrograms) that are non-negative and mostly zero.
+#[derive(Module, Debug)]
+pub struct SparlingModel {
+    front: FrontEnd,
+    sparsity: SparseLayerWithBatchNorm,
+    decoder: Decoder,
+}
+
+impl SparlingModel {
+    /// The motif maps after the sparsity layer (what the metrics evaluate).
+    ///
+    /// # Errors
+    /// A wrong input shape, or NaN/inf reaching the sparsity layer in a training step.
+    pub fn motif_maps(&self, input: Tensor<4>) -> Result<Tensor<4>, ModelError> {
+        Ok(self.sparsity.try_forward(self.front.motif_logits(input)?)?)
+    }
+
+    /// BatchNorm then `x - t` without the ReLU, same layout as [`Self::motif_maps`]: the motif
+    /// scores used by the direct motif evaluation on single digits.
+    ///
+    /// # Errors
+    /// Shape errors.
+    pub fn motif_scores(&self, input: Tensor<4>) -> Result<Tensor<4>, ModelError> {
+        Ok(self
+            .sparsity
+            .forward_without_relu(self.front.motif_logits(input)?)?)
+    }
+
+    /// Encoder memory `[batch, S, d_model]`.
+    ///
+    /// # Errors
+    /// As [`Self::motif_maps`].
+    pub fn encode(&self, input: Tensor<4>) -> Result<Tensor<3>, ModelError> {
+        Ok(self.front.memory(self.motif_maps(input)?))
+    }
+
+    /// Teacher-forced logits.
+    ///
+    /// # Shapes
+    /// - `input`: `[batch, 1, H, W]` or `[batch, 1, frames, features]`
+    /// - `tokens`: `[batch, L]`, starting with `<s>`
+    /// - output: `[batch, L, vocab]`
+    ///
+    /// # Errors
+    /// As [`Self::motif_maps`].
+    pub fn forward(
+        &self,
+        input: Tensor<4>,
+        tokens: Tensor<2, Int>,
+    ) -> Result<Tensor<3>, ModelError> {
+        let memory = self.encode(input)?;
+        Ok(self.decoder.forward(tokens, memory))
+    }
+
+    /// Decoder logits for `tokens` over a precomputed memory.
+    pub fn decode(&self, tokens: Tensor<2, Int>, memory: Tensor<3>) -> Tensor<3> {
+        self.decoder.forward(tokens, memory)
+    }
+
+    /// The bottleneck layer.
+    pub fn sparsity(&self) -> &SparseLayerWithBatchNorm {
+        &self.sparsity
+    }
+
+    /// Current density of the bottleneck.
+    pub fn density(&self) -> f64 {
+        self.sparsity.density()
+    }
+
+    /// Set the density of the bottleneck.
+    ///
+    /// # Errors
+    /// A density outside `(0, 1]`.
+    pub fn set_density(&mut self, density: f64) -> Result<(), ModelError> {
+        Ok(self.sparsity.set_density(density)?)
+    }
+}

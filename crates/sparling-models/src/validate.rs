@@ -1,0 +1,23 @@
+//! Range checks shared by the configuration types; each names the field it rejects.
+
+use crate::error::ModelError;
+
+/// `value` must be above zero.
+pub(crate) fn positive(field: &str, value: usize) -> Result<(), ModelError> {
+    if value == 0 {
+        return Err(ModelError::invalid(field, value, "must be > 0"));
+    }
+    Ok(())
+}
+
+/// `value` must be a finite number above zero.
+pub(crate) fn finite_positive(field: &str, value: f64) -> Result<(), ModelError> {
+    if !(value.is_finite() && value > 0.0) {
+        return Err(ModelError::invalid(
+            field,
+            value,
+            "must be a finite number > 0",
+        ));
+    }
+    Ok(())
+}
