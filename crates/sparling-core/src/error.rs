@@ -50,6 +50,19 @@ pub enum CoreError {
         /// What is allowed.
         allowed: &'static str,
     },
+    /// A parameter of a sparsity method (TopK, BatchTopK, JumpReLU, the penalties) is out of
+    /// range.
+    #[error("{method} parameter `{name}` = {value} is invalid: expected {allowed}")]
+    InvalidMethodParameter {
+        /// The method.
+        method: &'static str,
+        /// Field name.
+        name: &'static str,
+        /// Offending value.
+        value: f64,
+        /// What is allowed.
+        allowed: &'static str,
+    },
     /// Validation accuracy must be a finite number.
     #[error("validation accuracy must be a finite number, got {0}")]
     InvalidAccuracy(f64),

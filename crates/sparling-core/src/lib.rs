@@ -8,6 +8,8 @@
 //!   `(1 - density)` quantile of the activations over batch and positions; the accumulated variant
 //!   buffers batches until enough activations are expected.
 //! * [`SparseLayerWithBatchNorm`]: BatchNorm in front of it, the configuration the paper uses.
+//! * [`bottleneck`]: the methods SPARLING is compared with: [`TopK`], [`BatchTopK`],
+//!   [`JumpRelu`], and the paper's [`l1_penalty`] and [`kl_penalty`] baselines.
 //! * [`LinearThresholdAdaptive`]: Algorithm 1, which lowers the density whenever validation
 //!   accuracy beats a slowly decaying target; [`ConstantDensity`] keeps it fixed.
 //!
@@ -33,12 +35,17 @@
 use burn::module::Module;
 
 mod batch_norm;
+pub mod bottleneck;
 mod error;
 pub mod schedule;
 mod sparsity;
 pub mod threshold;
 
 pub use batch_norm::{SparseLayerWithBatchNorm, SparseLayerWithBatchNormConfig};
+pub use bottleneck::{
+    BatchTopK, BatchTopKConfig, JumpRelu, JumpReluConfig, JumpReluOutput, TopK, TopKConfig,
+    kl_penalty, l1_penalty,
+};
 pub use error::CoreError;
 pub use schedule::{
     ConstantDensity, DensitySchedule, LinearThresholdAdaptive, LinearThresholdAdaptiveConfig,

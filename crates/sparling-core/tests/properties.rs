@@ -1,30 +1,13 @@
 //! Property tests of the sparsity guarantees of `SparsityLayer` (issue "Workspace foundation and
 //! sparling-core", properties 1-7; property 8, the schedule, lives next to the schedule).
 
+mod common;
+
 use burn::prelude::*;
+use common::{data, training_device};
 use proptest::prelude::*;
 use sparling_core::threshold::kth_index;
 use sparling_core::{SparsityLayer, SparsityLayerConfig, ThresholdScope};
-
-/// Deterministic test data: `n` values from a xorshift stream; `ties` quantises them to a few
-/// levels so many values are equal.
-fn data(seed: u64, n: usize, ties: bool) -> Vec<f32> {
-    let mut state = seed | 1;
-    (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
-            let v = (u * 8.0 - 4.0) as f32;
-            if ties { (v * 2.0).round() / 2.0 } else { v }
-        })
-        .collect()
-}
-
-fn training_device() -> Device {
-    Device::flex().autodiff()
-}
 
 /// Densities spread log-uniformly from 0.5 down to 1e-5.
 fn density() -> impl Strategy<Value = f64> {
