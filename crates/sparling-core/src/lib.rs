@@ -43,8 +43,8 @@ pub mod threshold;
 
 pub use batch_norm::{SparseLayerWithBatchNorm, SparseLayerWithBatchNormConfig};
 pub use bottleneck::{
-    BatchTopK, BatchTopKConfig, JumpRelu, JumpReluConfig, JumpReluOutput, TopK, TopKConfig,
-    kl_penalty, l1_penalty,
+    BatchTopK, BatchTopKConfig, Bottleneck, BottleneckConfig, BottleneckOutput, JumpRelu,
+    JumpReluConfig, JumpReluOutput, Method, TopK, TopKConfig, kl_penalty, l1_penalty,
 };
 pub use error::CoreError;
 pub use schedule::{

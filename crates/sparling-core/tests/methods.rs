@@ -245,3 +245,80 @@ fn bad_parameters_are_named() {
             .contains("target")
     );
 }
+
+/// Every method behind the one [`sparling_core::Bottleneck`] interface: the maps keep the input's
+/// shape, exactly the penalty methods add a loss term, SPARLING's bottleneck equals the paper's
+/// `SparseLayerWithBatchNorm`, identity passes the logits unchanged, and only SPARLING has a
+/// density to set.
+#[test]
+fn every_method_works_behind_one_interface() {
+    use sparling_core::{
+        BottleneckConfig, Method, SparseLayerWithBatchNormConfig, SparsityLayerConfig,
+    };
+    let device = training_device();
+    let shape = [2, 3, 5, 5];
+    let x = data(11, shape.iter().product(), false);
+    let methods = [
+        Method::Sparling,
+        Method::TopK { k: 2 },
+        Method::BatchTopK {
+            k: 2,
+            momentum: 0.1,
+        },
+        Method::JumpRelu {
+            initial_threshold: 0.5,
+            bandwidth: 0.1,
+            l0_weight: 0.01,
+        },
+        Method::L1 { weight: 1.0 },
+        Method::Kl {
+            weight: 1.0,
+            target: 0.01,
+        },
+        Method::Identity,
+    ];
+    let sparsity = SparsityLayerConfig::new(3).with_density(0.2);
+    for method in methods {
+        let name = method.name();
+        let mut bottleneck = BottleneckConfig::new(sparsity.clone())
+            .with_method(method.clone())
+            .init(&device)
+            .expect("valid config");
+        let out = bottleneck
+            .try_forward(tensor(&x, shape, &device))
+            .expect("valid input");
+        assert_eq!(out.maps.dims(), shape, "{name}");
+        let penalized = matches!(
+            method,
+            Method::JumpRelu { .. } | Method::L1 { .. } | Method::Kl { .. }
+        );
+        assert_eq!(out.penalty.is_some(), penalized, "{name}");
+        match method {
+            Method::Sparling => {
+                let paper = SparseLayerWithBatchNormConfig::new(sparsity.clone())
+                    .init(&device)
+                    .expect("valid config");
+                let expected = paper.forward(tensor(&x, shape, &device));
+                assert_eq!(host(out.maps), host(expected));
+                // Stored as 1 - density, as the reference does.
+                let close = |d: Option<f64>, v: f64| d.is_some_and(|d| (d - v).abs() < 1e-12);
+                assert!(close(bottleneck.density(), 0.2));
+                bottleneck.set_density(0.1).expect("a density");
+                assert!(close(bottleneck.density(), 0.1));
+            }
+            Method::Identity => {
+                assert!(bottleneck.batch_norm().is_none());
+                assert_eq!(host(out.maps), x);
+            }
+            _ => {
+                assert_eq!(bottleneck.density(), None, "{name}");
+                assert!(bottleneck.set_density(0.1).is_err(), "{name}");
+            }
+        }
+    }
+    let refused = BottleneckConfig::new(sparsity)
+        .with_method(Method::L1 { weight: -1.0 })
+        .init(&device)
+        .expect_err("refused");
+    assert!(refused.to_string().contains("weight"), "{refused}");
+}

@@ -13,15 +13,19 @@
 //! * [`l1_penalty`] and [`kl_penalty`]: the paper's penalty baselines (an L1 penalty on
 //!   `relu(BN(x))`, a KL penalty on `sigmoid(BN(x))` towards a target rate).
 //!
-//! Each method's guarantees are property-tested in `tests/methods.rs`.
+//! [`Bottleneck`] puts any of them (or SPARLING's threshold, or nothing) behind one interface:
+//! an optional BatchNorm, the method, and the loss term it adds. Each method's guarantees are
+//! property-tested in `tests/methods.rs`.
 
 mod batch_topk;
 mod jump_relu;
+mod method;
 mod penalty;
 mod topk;
 
 pub use batch_topk::{BatchTopK, BatchTopKConfig};
 pub use jump_relu::{JumpRelu, JumpReluConfig, JumpReluOutput};
+pub use method::{Bottleneck, BottleneckConfig, BottleneckOutput, Method, MethodLayer, Stateless};
 pub use penalty::{kl_penalty, l1_penalty};
 pub use topk::{TopK, TopKConfig};
 
