@@ -288,10 +288,7 @@ fn every_method_works_behind_one_interface() {
             .try_forward(tensor(&x, shape, &device))
             .expect("valid input");
         assert_eq!(out.maps.dims(), shape, "{name}");
-        let penalized = matches!(
-            method,
-            Method::JumpRelu { .. } | Method::L1 { .. } | Method::Kl { .. }
-        );
+        let penalized = method.adds_penalty();
         assert_eq!(out.penalty.is_some(), penalized, "{name}");
         match method {
             Method::Sparling => {

@@ -55,6 +55,10 @@ pub struct ValidationRecord {
     pub schedule_threshold: Option<f64>,
     /// Wall-clock seconds of training so far (across resumes).
     pub seconds: f64,
+    /// Mean weighted loss term of the sparsity method since the previous validation (not part
+    /// of `loss`), for the methods that add one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub penalty: Option<f64>,
 }
 
 /// Why training stopped.
@@ -87,6 +91,10 @@ pub struct TrainerState {
     pub loss_sum: f64,
     /// Number of losses in `loss_sum`.
     pub loss_count: u64,
+    /// Sum of the sparsity method's loss terms since the last validation (0 for methods that add
+    /// none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub penalty_sum: f64,
     /// All validations so far.
     pub history: Vec<ValidationRecord>,
     /// Buffer of the accumulated sparsity variant (empty otherwise).
@@ -97,6 +105,10 @@ pub struct TrainerState {
     /// The run this one was forked from (`--init-from`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forked_from: Option<ForkOrigin>,
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 /// A run directory.

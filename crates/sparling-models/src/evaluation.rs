@@ -148,7 +148,7 @@ pub fn motif_confusion(
     device: &Device,
 ) -> Result<(ConfusionMatrix, f64), ModelError> {
     let protocol = task.motif_protocol();
-    let channels = model.sparsity().sparsity.channels();
+    let channels = model.sparsity().channels();
     let mut confusion = ConfusionMatrix::new(protocol.classes, channels);
     let (mut nonzero, mut total) = (0usize, 0usize);
     let mut start = 0;

@@ -275,7 +275,8 @@ impl<'c> Trainer<'c> {
             }
             None => config.model.init(&autodiff)?,
         };
-        let mut schedule = config.training.schedule.init(model.density())?;
+        let density = model.density().unwrap_or(config.model.sparsity().density);
+        let mut schedule = config.training.schedule.init(density)?;
         if let Some(target) = fork.as_ref().and_then(|o| o.schedule_threshold) {
             schedule.set_threshold(target);
         }
@@ -286,6 +287,7 @@ impl<'c> Trainer<'c> {
             seconds: 0.0,
             loss_sum: 0.0,
             loss_count: 0,
+            penalty_sum: 0.0,
             history: Vec::new(),
             accumulator: Default::default(),
             stopped: None,
@@ -313,7 +315,6 @@ impl<'c> Trainer<'c> {
         let model = load_model(config, checkpoint, &device.clone().autodiff())?;
         model
             .sparsity()
-            .sparsity
             .restore_accumulator(state.accumulator.clone());
         let optim = load_optimizer(optimizer(config), checkpoint)?;
         tracing::info!(checkpoint = %checkpoint.display(), samples = state.samples, "resuming");
@@ -352,6 +353,15 @@ impl<'c> Trainer<'c> {
         self.state.samples
     }
 
+    /// The density the run is at: the model's for SPARLING; for methods whose density is only
+    /// measured, the schedule's bookkeeping value (the paper's L1 and KL runs stop when the
+    /// schedule first fires).
+    pub fn density(&self) -> f64 {
+        self.model
+            .density()
+            .unwrap_or_else(|| self.state.schedule.density())
+    }
+
     /// Training seconds so far, summed over resumptions, without validations.
     pub fn seconds(&self) -> f64 {
         self.state.seconds + self.clock.elapsed().as_secs_f64()
@@ -363,8 +373,9 @@ impl<'c> Trainer<'c> {
         self.clock = Instant::now();
     }
 
-    /// One optimizer step on `batch` (teacher-forced masked cross-entropy, backward, learning
-    /// rate of the schedule, Adam with the configured clipping); returns the batch loss.
+    /// One optimizer step on `batch` (teacher-forced masked cross-entropy plus the sparsity
+    /// method's loss term if it has one, backward, learning rate of the schedule, Adam with the
+    /// configured clipping); returns the batch's task loss (the cross-entropy).
     ///
     /// # Errors
     /// [`ModelError::Diverged`] for a non-finite loss; data shape errors.
@@ -372,27 +383,37 @@ impl<'c> Trainer<'c> {
         let autodiff = self.device.clone().autodiff();
         autodiff.seed(step_seed(self.config.seed, self.state.samples));
         let batch = TensorBatch::new(batch, &autodiff);
-        let logits = self.model.forward(batch.inputs, batch.decoder_inputs)?;
-        let loss = masked_cross_entropy(logits, batch.targets, batch.mask);
-        let loss_value = f64::from(loss.clone().into_scalar::<f32>());
-        if !loss_value.is_finite() {
+        let output = self
+            .model
+            .forward_with_penalty(batch.inputs, batch.decoder_inputs)?;
+        let task = masked_cross_entropy(output.logits, batch.targets, batch.mask);
+        let loss_value = f64::from(task.clone().into_scalar::<f32>());
+        let (loss, penalty_value) = match output.penalty {
+            Some(penalty) => {
+                let value = f64::from(penalty.clone().into_scalar::<f32>());
+                (task + penalty, value)
+            }
+            None => (task, 0.0),
+        };
+        if !(loss_value + penalty_value).is_finite() {
             return Err(ModelError::Diverged {
                 samples: self.state.samples,
-                loss: loss_value,
+                loss: loss_value + penalty_value,
             });
         }
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-        let lr = learning_rate(self.config, self.state.samples, self.model.density());
+        let lr = learning_rate(self.config, self.state.samples, self.density());
         self.model = self.optim.step(lr, self.model.clone(), grads);
         self.state.samples += self.config.training.batch_size as u64;
         self.state.loss_sum += loss_value;
         self.state.loss_count += 1;
+        self.state.penalty_sum += penalty_value;
         Ok(loss_value)
     }
 
     /// Whether the next validation is due.
     pub fn validation_due(&self) -> bool {
-        let every = self.config.training.val_every_at(self.model.density());
+        let every = self.config.training.val_every_at(self.density());
         self.state.samples - self.state.last_validation >= every
     }
 
@@ -413,7 +434,9 @@ impl<'c> Trainer<'c> {
         self.clock = Instant::now();
         if record.next_density < record.density {
             run.save_density_snapshot(&self.model, &record)?;
-            self.model.set_density(record.next_density)?;
+            if self.model.density().is_some() {
+                self.model.set_density(record.next_density)?;
+            }
         }
         if record.next_density < self.config.training.done_at_density {
             self.state.stopped = Some(StopReason::DensityReached);
@@ -424,9 +447,9 @@ impl<'c> Trainer<'c> {
     /// The validation itself: update the schedule and the loss accumulators, return the record.
     fn evaluate(&mut self, task: &dyn Task) -> Result<ValidationRecord, ModelError> {
         let t = &self.config.training;
+        let density = self.density();
         let state = &mut self.state;
         let eval = self.model.valid();
-        let density = self.model.density();
         let pairs = predict(
             &eval,
             task,
@@ -438,7 +461,7 @@ impl<'c> Trainer<'c> {
         )?;
         let accuracy = exact_match_accuracy(&pairs);
         let next = state.schedule.update(state.samples, accuracy)?;
-        let thresholds = self.model.sparsity().sparsity.thresholds()?;
+        let thresholds = self.model.sparsity().thresholds()?;
         let record = ValidationRecord {
             samples: state.samples,
             loss: if state.loss_count > 0 {
@@ -453,10 +476,13 @@ impl<'c> Trainer<'c> {
                 / thresholds.len().max(1) as f64,
             schedule_threshold: state.schedule.threshold(),
             seconds: state.seconds,
+            penalty: (self.model.sparsity().method().adds_penalty() && state.loss_count > 0)
+                .then(|| state.penalty_sum / state.loss_count as f64),
         };
         state.last_validation = state.samples;
         state.loss_sum = 0.0;
         state.loss_count = 0;
+        state.penalty_sum = 0.0;
         state.history.push(record.clone());
         Ok(record)
     }
@@ -492,7 +518,7 @@ impl<'c> Trainer<'c> {
             self.state.stopped = Some(reason);
         }
         self.count_time();
-        self.state.accumulator = self.model.sparsity().sparsity.accumulator_state();
+        self.state.accumulator = self.model.sparsity().accumulator_state();
         run.save_checkpoint(&self.model, &self.optim, &self.state)?;
         Ok(())
     }
@@ -593,7 +619,7 @@ fn run_loop(
             let batch = batches
                 .recv()
                 .map_err(|_| ModelError::TensorData("data generator stopped".into()))??;
-            let density = trainer.model.density();
+            let density = trainer.density();
             let loss = trainer.step(&batch)?;
             let samples = trainer.samples();
             observer.on_step(samples, loss, density);

@@ -452,3 +452,47 @@ fn a_new_run_reproduces_the_earlier_versions_history() {
     train(&config, &options(dir.path()), &mut Quiet).expect("trains");
     assert_eq!(history(dir.path()), legacy_straight_history());
 }
+
+/// Every sparsity method trains through the same loop: the ones that add a loss term report it
+/// per validation next to the task loss, and a run's config with its method reads back.
+#[test]
+fn every_sparsity_method_trains_through_the_loop() {
+    use sparling_core::Method;
+    let _one = exclusive();
+    let methods = [
+        Method::TopK { k: 3 },
+        Method::BatchTopK {
+            k: 3,
+            momentum: 0.1,
+        },
+        Method::JumpRelu {
+            initial_threshold: 0.5,
+            bandwidth: 0.1,
+            l0_weight: 0.1,
+        },
+        Method::L1 { weight: 0.1 },
+        Method::Kl {
+            weight: 0.1,
+            target: 0.01,
+        },
+        Method::Identity,
+    ];
+    for method in methods {
+        let name = method.name();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = presets::digit_circle("tiny", 1).expect("tiny preset");
+        config.training.max_samples = 32;
+        config.model.sparsity_mut().method = method.clone();
+        let text = config.to_toml().expect("toml");
+        let back = RunConfig::from_toml(&text, Path::new("config.toml")).expect("reads back");
+        assert_eq!(back, config, "{name}");
+        let summary = train(&config, &options(dir.path()), &mut Quiet).expect(name);
+        assert_eq!(summary.samples, 32, "{name}");
+        let penalized = method.adds_penalty();
+        for record in history(dir.path()) {
+            let penalty = record.get("penalty").and_then(serde_json::Value::as_f64);
+            assert_eq!(penalty.is_some(), penalized, "{name}: {record}");
+            assert!(penalty.is_none_or(|p| p.is_finite() && p >= 0.0), "{name}");
+        }
+    }
+}

@@ -12,7 +12,7 @@ use super::{
     require,
 };
 use crate::error::CoreError;
-use crate::sparsity::{SparsityLayer, SparsityLayerConfig};
+use crate::sparsity::{AccumulatorState, SparsityLayer, SparsityLayerConfig};
 
 /// A sparsity method and its own parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
@@ -63,6 +63,75 @@ pub enum Method {
 }
 
 impl Method {
+    /// Check the method's parameters.
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidMethodParameter`] naming the first bad one.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        let name = self.name();
+        let positive = |field, v: f64| {
+            require(
+                v.is_finite() && v > 0.0,
+                name,
+                field,
+                v,
+                "a finite number > 0",
+            )
+        };
+        let weight = |field, v: f64| {
+            require(
+                v.is_finite() && v >= 0.0,
+                name,
+                field,
+                v,
+                "a finite number >= 0",
+            )
+        };
+        match self {
+            Method::Sparling | Method::Identity => Ok(()),
+            Method::TopK { k } => require(*k >= 1, name, "k", *k as f64, "at least 1"),
+            Method::BatchTopK { k, momentum } => {
+                require(*k >= 1, name, "k", *k as f64, "at least 1")?;
+                let m = *momentum;
+                require(
+                    m.is_finite() && m > 0.0 && m <= 1.0,
+                    name,
+                    "momentum",
+                    m,
+                    "a number in (0, 1]",
+                )
+            }
+            Method::JumpRelu {
+                initial_threshold,
+                bandwidth,
+                l0_weight,
+            } => {
+                positive("initial_threshold", *initial_threshold)?;
+                positive("bandwidth", *bandwidth)?;
+                weight("l0_weight", *l0_weight)
+            }
+            Method::L1 { weight: w } => weight("weight", *w),
+            Method::Kl { weight: w, target } => {
+                weight("weight", *w)?;
+                require(
+                    *target > 0.0 && *target < 1.0,
+                    name,
+                    "target",
+                    *target,
+                    "a rate in (0, 1)",
+                )
+            }
+        }
+    }
+
+    /// Whether the method adds a loss term.
+    pub fn adds_penalty(&self) -> bool {
+        matches!(
+            self,
+            Method::JumpRelu { .. } | Method::L1 { .. } | Method::Kl { .. }
+        )
+    }
+
     /// The method's name in configuration files.
     pub fn name(&self) -> &'static str {
         match self {
@@ -130,16 +199,8 @@ impl BottleneckConfig {
     /// An invalid SPARLING configuration or method parameter.
     pub fn init(&self, device: &Device) -> Result<Bottleneck, CoreError> {
         self.sparsity.validate()?;
+        self.method.validate()?;
         let channels = self.sparsity.channels;
-        let weight = |name, w: f64| {
-            require(
-                w.is_finite() && w >= 0.0,
-                "penalty",
-                name,
-                w,
-                "a finite number >= 0",
-            )
-        };
         let method = match &self.method {
             Method::Sparling => MethodLayer::Sparling(self.sparsity.init(device)?),
             Method::TopK { k } => MethodLayer::TopK(TopKConfig::new(*k).init()?),
@@ -151,32 +212,16 @@ impl BottleneckConfig {
             Method::JumpRelu {
                 initial_threshold,
                 bandwidth,
-                l0_weight,
-            } => {
-                weight("l0_weight", *l0_weight)?;
-                MethodLayer::JumpRelu(
-                    JumpReluConfig::new(channels)
-                        .with_initial_threshold(*initial_threshold)
-                        .with_bandwidth(*bandwidth)
-                        .init(device)?,
-                )
-            }
-            Method::L1 { weight: w } => {
-                weight("weight", *w)?;
+                ..
+            } => MethodLayer::JumpRelu(
+                JumpReluConfig::new(channels)
+                    .with_initial_threshold(*initial_threshold)
+                    .with_bandwidth(*bandwidth)
+                    .init(device)?,
+            ),
+            Method::L1 { .. } | Method::Kl { .. } | Method::Identity => {
                 MethodLayer::Stateless(Stateless { channels })
             }
-            Method::Kl { weight: w, target } => {
-                weight("weight", *w)?;
-                require(
-                    *target > 0.0 && *target < 1.0,
-                    "KL penalty",
-                    "target",
-                    *target,
-                    "a rate in (0, 1)",
-                )?;
-                MethodLayer::Stateless(Stateless { channels })
-            }
-            Method::Identity => MethodLayer::Stateless(Stateless { channels }),
         };
         let batch_norm = (self.batch_norm && self.method != Method::Identity).then(|| {
             let mut bn = BatchNormConfig::new(channels).init(device);
@@ -274,6 +319,66 @@ impl Bottleneck {
             _ => (x, None),
         };
         Ok(BottleneckOutput { maps, penalty })
+    }
+
+    /// BatchNorm (if any) then `x - t` without the ReLU, for SPARLING (see
+    /// [`SparsityLayer::forward_without_relu`]): the motif scores of the direct evaluation.
+    ///
+    /// # Errors
+    /// Shape errors, or [`CoreError::InvalidMethodParameter`] for another method.
+    pub fn forward_without_relu<const D: usize>(
+        &self,
+        x: Tensor<D>,
+    ) -> Result<Tensor<D>, CoreError> {
+        super::check_maps(&x, Some(self.channels))?;
+        let MethodLayer::Sparling(layer) = &self.layer else {
+            return Err(CoreError::InvalidMethodParameter {
+                method: self.method.name(),
+                name: "scores",
+                value: f64::NAN,
+                allowed: "SPARLING's threshold (scores without the ReLU are defined only there)",
+            });
+        };
+        let x = match &self.batch_norm {
+            Some(bn) => bn.forward(x),
+            None => x,
+        };
+        layer.forward_without_relu(x)
+    }
+
+    /// Number of channels.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// The method's thresholds on the host: SPARLING's running thresholds, BatchTopK's inference
+    /// thresholds, JumpReLU's learned ones; empty for the others.
+    ///
+    /// # Errors
+    /// A failed read from the device.
+    pub fn thresholds(&self) -> Result<Vec<f32>, CoreError> {
+        match &self.layer {
+            MethodLayer::Sparling(layer) => layer.thresholds(),
+            MethodLayer::BatchTopK(layer) => layer.thresholds(),
+            MethodLayer::JumpRelu(layer) => layer.thresholds(),
+            MethodLayer::TopK(_) | MethodLayer::Stateless(_) => Ok(Vec::new()),
+        }
+    }
+
+    /// SPARLING's accumulated-threshold buffer (empty for the other methods), for an exact
+    /// resume.
+    pub fn accumulator_state(&self) -> AccumulatorState {
+        match &self.layer {
+            MethodLayer::Sparling(layer) => layer.accumulator_state(),
+            _ => AccumulatorState::default(),
+        }
+    }
+
+    /// Restore a buffer saved with [`Self::accumulator_state`] (ignored by the other methods).
+    pub fn restore_accumulator(&self, state: AccumulatorState) {
+        if let MethodLayer::Sparling(layer) = &self.layer {
+            layer.restore_accumulator(state);
+        }
     }
 
     /// The method's layer.

@@ -1,9 +1,15 @@
 //! Model records of earlier versions, read by today's model.
 //!
-//! Until the image and sequence models became one type ([`crate::model::SparlingModel`] with a
-//! [`crate::model::FrontEnd`]), a record named its tensors after the model's variant:
-//! `Image.motifs.…`, `Image.sparsity.…`, `Image.decoder.…` (and `Sequence.…`). Today the
-//! layout-specific parts sit under `front.Image.…` and the bottleneck and decoder at the top.
+//! A record names each tensor by its module path. Two layouts came before today's:
+//!
+//! 1. Until the image and sequence models became one type ([`crate::model::SparlingModel`] with
+//!    a [`crate::model::FrontEnd`]), tensors were named after the model's variant:
+//!    `Image.motifs.…`, `Image.sparsity.…`, `Image.decoder.…` (and `Sequence.…`). Today the
+//!    layout-specific parts sit under `front.Image.…` and the bottleneck and decoder at the top.
+//! 2. Until the bottleneck could hold any sparsity method ([`sparling_core::Bottleneck`]), the
+//!    threshold layer sat at `sparsity.sparsity.…`; today it is `sparsity.layer.Sparling.…`
+//!    (the BatchNorm stays at `sparsity.batch_norm.…`).
+//!
 //! Renaming keeps each tensor's data and parameter id, so a run of an earlier version resumes
 //! with its optimizer state (which is keyed by parameter id).
 
@@ -15,6 +21,16 @@ const VARIANTS: [&str; 2] = ["Image", "Sequence"];
 
 /// Today's name of a tensor an earlier version stored as `path`, if it differs.
 fn renamed(path: &str) -> Option<String> {
+    let first = without_variant(path);
+    let current = first.as_deref().unwrap_or(path);
+    let second = current
+        .strip_prefix("sparsity.sparsity.")
+        .map(|rest| format!("sparsity.layer.Sparling.{rest}"));
+    second.or(first)
+}
+
+/// Layout 1 to layout 2.
+fn without_variant(path: &str) -> Option<String> {
     VARIANTS.iter().find_map(|variant| {
         let rest = path.strip_prefix(variant)?.strip_prefix('.')?;
         Some(
@@ -63,7 +79,18 @@ mod tests {
                 "Image.encoder.angular.lstm.recurrent",
                 "front.Image.encoder.angular.lstm.recurrent",
             ),
-            ("Image.sparsity.norm.gamma", "sparsity.norm.gamma"),
+            (
+                "Image.sparsity.batch_norm.gamma",
+                "sparsity.batch_norm.gamma",
+            ),
+            (
+                "Image.sparsity.sparsity.thresholds",
+                "sparsity.layer.Sparling.thresholds",
+            ),
+            (
+                "sparsity.sparsity.sparsity",
+                "sparsity.layer.Sparling.sparsity",
+            ),
             ("Sequence.decoder.output.bias", "decoder.output.bias"),
             (
                 "Sequence.collapse.conv.weight",

@@ -11,7 +11,7 @@ mod sequence;
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
-use sparling_core::SparseLayerWithBatchNorm;
+use sparling_core::Bottleneck;
 
 pub use image::{ImageFrontEnd, ImageModelConfig};
 pub use sequence::{SequenceFrontEnd, SequenceModelConfig};
@@ -159,8 +159,17 @@ impl FrontEnd {
 #[derive(Module, Debug)]
 pub struct SparlingModel {
     front: FrontEnd,
-    sparsity: SparseLayerWithBatchNorm,
+    sparsity: Bottleneck,
     decoder: Decoder,
+}
+
+/// What a training forward pass returns.
+#[derive(Debug)]
+pub struct ModelOutput {
+    /// Token logits `[batch, L, vocab]`.
+    pub logits: Tensor<3>,
+    /// The weighted loss term of the sparsity method (`[1]`), for the methods that add one.
+    pub penalty: Option<Tensor<1>>,
 }
 
 impl SparlingModel {
@@ -169,14 +178,17 @@ impl SparlingModel {
     /// # Errors
     /// A wrong input shape, or NaN/inf reaching the sparsity layer in a training step.
     pub fn motif_maps(&self, input: Tensor<4>) -> Result<Tensor<4>, ModelError> {
-        Ok(self.sparsity.try_forward(self.front.motif_logits(input)?)?)
+        Ok(self
+            .sparsity
+            .try_forward(self.front.motif_logits(input)?)?
+            .maps)
     }
 
     /// BatchNorm then `x - t` without the ReLU, same layout as [`Self::motif_maps`]: the motif
-    /// scores used by the direct motif evaluation on single digits.
+    /// scores used by the direct motif evaluation on single digits (SPARLING only).
     ///
     /// # Errors
-    /// Shape errors.
+    /// Shape errors, or another sparsity method.
     pub fn motif_scores(&self, input: Tensor<4>) -> Result<Tensor<4>, ModelError> {
         Ok(self
             .sparsity
@@ -191,12 +203,29 @@ impl SparlingModel {
         Ok(self.front.memory(self.motif_maps(input)?))
     }
 
-    /// Teacher-forced logits.
+    /// Teacher-forced logits with the sparsity method's loss term (the training step).
     ///
     /// # Shapes
     /// - `input`: `[batch, 1, H, W]` or `[batch, 1, frames, features]`
     /// - `tokens`: `[batch, L]`, starting with `<s>`
-    /// - output: `[batch, L, vocab]`
+    /// - logits: `[batch, L, vocab]`
+    ///
+    /// # Errors
+    /// As [`Self::motif_maps`].
+    pub fn forward_with_penalty(
+        &self,
+        input: Tensor<4>,
+        tokens: Tensor<2, Int>,
+    ) -> Result<ModelOutput, ModelError> {
+        let sparse = self.sparsity.try_forward(self.front.motif_logits(input)?)?;
+        let memory = self.front.memory(sparse.maps);
+        Ok(ModelOutput {
+            logits: self.decoder.forward(tokens, memory),
+            penalty: sparse.penalty,
+        })
+    }
+
+    /// Teacher-forced logits `[batch, L, vocab]` (see [`Self::forward_with_penalty`]).
     ///
     /// # Errors
     /// As [`Self::motif_maps`].
@@ -205,8 +234,7 @@ impl SparlingModel {
         input: Tensor<4>,
         tokens: Tensor<2, Int>,
     ) -> Result<Tensor<3>, ModelError> {
-        let memory = self.encode(input)?;
-        Ok(self.decoder.forward(tokens, memory))
+        Ok(self.forward_with_penalty(input, tokens)?.logits)
     }
 
     /// Decoder logits for `tokens` over a precomputed memory.
@@ -214,20 +242,21 @@ impl SparlingModel {
         self.decoder.forward(tokens, memory)
     }
 
-    /// The bottleneck layer.
-    pub fn sparsity(&self) -> &SparseLayerWithBatchNorm {
+    /// The bottleneck.
+    pub fn sparsity(&self) -> &Bottleneck {
         &self.sparsity
     }
 
-    /// Current density of the bottleneck.
-    pub fn density(&self) -> f64 {
+    /// Current target density of a SPARLING bottleneck; `None` for methods whose density is
+    /// only measured.
+    pub fn density(&self) -> Option<f64> {
         self.sparsity.density()
     }
 
-    /// Set the density of the bottleneck.
+    /// Set the density of a SPARLING bottleneck.
     ///
     /// # Errors
-    /// A density outside `(0, 1]`.
+    /// A density outside `(0, 1]`, or a method without a settable density.
     pub fn set_density(&mut self, density: f64) -> Result<(), ModelError> {
         Ok(self.sparsity.set_density(density)?)
     }

@@ -1,11 +1,10 @@
-//! The bottleneck's configuration: BatchNorm then the sparsity layer of `sparling-core`
-//! (`SparseLayerWithBatchNorm`), the last operation of the motif model.
+//! The bottleneck's configuration: BatchNorm then a sparsity method of `sparling-core`
+//! ([`Bottleneck`]: SPARLING's threshold by default, or a method it is compared with), the last
+//! operation of the motif model.
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
-use sparling_core::{
-    SparseLayerWithBatchNorm, SparseLayerWithBatchNormConfig, SparsityLayerConfig, ThresholdScope,
-};
+use sparling_core::{Bottleneck, BottleneckConfig, Method, SparsityLayerConfig, ThresholdScope};
 
 use crate::error::ModelError;
 
@@ -45,6 +44,26 @@ pub struct SparsityConfig {
     /// Accumulate batches until this many activations per channel are expected (LaTeX, audio).
     #[serde(default)]
     pub accumulate_motifs: Option<f64>,
+    /// The sparsity method (`type = "sparling"` by default; `top-k`, `batch-top-k`,
+    /// `jump-relu`, `l1`, `kl`, `identity`: see [`Method`]). `density`, `momentum`, `scope` and
+    /// `accumulate_motifs` configure SPARLING's threshold only.
+    #[serde(default, skip_serializing_if = "is_sparling")]
+    pub method: Method,
+    /// BatchNorm in front of the method (the paper; `false` in the "no BN" ablations).
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub batch_norm: bool,
+}
+
+fn is_sparling(method: &Method) -> bool {
+    *method == Method::Sparling
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_yes(value: &bool) -> bool {
+    *value
 }
 
 impl SparsityConfig {
@@ -52,18 +71,16 @@ impl SparsityConfig {
     ///
     /// # Errors
     /// An invalid density, momentum or accumulation target.
-    pub fn init(
-        &self,
-        channels: usize,
-        device: &Device,
-    ) -> Result<SparseLayerWithBatchNorm, ModelError> {
-        Ok(SparseLayerWithBatchNormConfig::new(
+    pub fn init(&self, channels: usize, device: &Device) -> Result<Bottleneck, ModelError> {
+        Ok(BottleneckConfig::new(
             SparsityLayerConfig::new(channels)
                 .with_density(self.density)
                 .with_momentum(self.momentum)
                 .with_scope(self.scope.into())
                 .with_accumulate_motifs(self.accumulate_motifs),
         )
+        .with_method(self.method.clone())
+        .with_batch_norm(self.batch_norm)
         .with_affine(self.affine)
         .init(device)?)
     }
@@ -81,6 +98,19 @@ impl SparsityConfig {
                 "must be in [0, 1]",
             ));
         }
+        if let Err(sparling_core::CoreError::InvalidMethodParameter {
+            name,
+            value,
+            allowed,
+            ..
+        }) = self.method.validate()
+        {
+            return Err(ModelError::invalid(
+                format!("model.sparsity.method.{name}"),
+                value,
+                format!("{allowed} (method `{}`)", self.method.name()),
+            ));
+        }
         if let Some(motifs) = self.accumulate_motifs
             && !(motifs.is_finite() && motifs > 0.0)
         {
@@ -91,5 +121,26 @@ impl SparsityConfig {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_method_parameter_is_named_as_a_config_field() {
+        let config = SparsityConfig {
+            density: 0.5,
+            momentum: 0.1,
+            affine: true,
+            scope: Scope::PerChannel,
+            accumulate_motifs: None,
+            method: Method::TopK { k: 0 },
+            batch_norm: true,
+        };
+        let message = config.validate().expect_err("k = 0").to_string();
+        assert!(message.contains("model.sparsity.method.k"), "{message}");
+        assert!(message.contains("top-k"), "{message}");
     }
 }

@@ -4,7 +4,7 @@
 //! The recordings directory is not part of any preset: it is resolved when the task is built
 //! (`--data DIR`, which sets `domain.recordings`, or `$SPARLING_FSDD`).
 
-use sparling_core::{LinearThresholdAdaptiveConfig, ScheduleConfig};
+use sparling_core::{LinearThresholdAdaptiveConfig, Method, ScheduleConfig};
 use sparling_data::AudioConfig;
 
 use super::{cpu_transformer, transformer};
@@ -102,6 +102,8 @@ pub fn audio_paper(seed: i64) -> RunConfig {
                 affine: false,
                 scope: Scope::PerChannel,
                 accumulate_motifs: Some(10.0),
+                method: Method::Sparling,
+                batch_norm: true,
             },
             collapse: CollapseConfig {
                 channels: 512,

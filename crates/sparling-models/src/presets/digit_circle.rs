@@ -1,7 +1,7 @@
 //! DigitCircle presets: the model and training of the authors' `pixel_art/experiments/pae-7bb1.py`
 //! and `experiment.py` (kavigupta/sparling-repro); docs/reproduction.md.
 
-use sparling_core::{LinearThresholdAdaptiveConfig, LowDensityPhase, ScheduleConfig};
+use sparling_core::{LinearThresholdAdaptiveConfig, LowDensityPhase, Method, ScheduleConfig};
 use sparling_data::DigitCircleConfig;
 
 use super::{cpu_transformer, transformer};
@@ -72,6 +72,8 @@ fn paper_model() -> ImageModelConfig {
             affine: true,
             scope: Scope::PerChannel,
             accumulate_motifs: None,
+            method: Method::Sparling,
+            batch_norm: true,
         },
         collapse: CollapseConfig {
             channels: 512,

@@ -1,7 +1,7 @@
 //! LaTeX-OCR presets (the reference's `ltx-2dc3`: the authors' `pixel_art/experiments/ltx-2dc3.py`,
 //! kavigupta/sparling-repro; docs/latex.md).
 
-use sparling_core::{LinearThresholdAdaptiveConfig, ScheduleConfig};
+use sparling_core::{LinearThresholdAdaptiveConfig, Method, ScheduleConfig};
 use sparling_data::LatexConfig;
 
 use super::{cpu_transformer, transformer};
@@ -90,6 +90,8 @@ fn paper_model() -> ImageModelConfig {
             affine: false,
             scope: Scope::PerChannel,
             accumulate_motifs: Some(10.0),
+            method: Method::Sparling,
+            batch_norm: true,
         },
         collapse: CollapseConfig {
             channels: 512,
