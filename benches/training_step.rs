@@ -7,7 +7,9 @@
 //!
 //! The spoken-digit recordings are read from `$SPARLING_FSDD`, else
 //! `../shared/data/fsdd/recordings` next to the checkout; without them the audio preset is
-//! skipped with a note. Run: `cargo bench -p sparling-benches --bench training_step`
+//! skipped with a note. A second group times the DigitCircle `cpu` step with each sparsity
+//! method of `sparling_core::Method` in the bottleneck. Run:
+//! `cargo bench -p sparling-benches --bench training_step`
 //! (append e.g. `-- digit-circle/cpu` to run one preset; figures in docs/benchmarks.md).
 
 #![allow(clippy::unwrap_used)]
@@ -18,6 +20,7 @@ use std::path::PathBuf;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use sparling_core::Method;
 use sparling_data::Split;
 use sparling_data::audio::resolve_recordings_dir;
 use sparling_models::config::DomainConfig;
@@ -100,5 +103,49 @@ fn training_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, training_step);
+/// The DigitCircle `cpu` step with each sparsity method in the bottleneck, to set each
+/// method's cost against SPARLING's (docs/methods.md).
+fn method_step(c: &mut Criterion) {
+    let device = Device::flex();
+    let mut group = c.benchmark_group("method_step");
+    group.sample_size(10);
+    let methods = [
+        Method::Sparling,
+        Method::TopK { k: 1 },
+        Method::BatchTopK {
+            k: 1,
+            momentum: 0.1,
+        },
+        Method::JumpRelu {
+            initial_threshold: 0.5,
+            bandwidth: 0.05,
+            l0_weight: 1.0,
+        },
+        Method::L1 { weight: 1.0 },
+        Method::Kl {
+            weight: 1.0,
+            target: 5e-5,
+        },
+        Method::Identity,
+    ];
+    let base = presets::get(Domain::DigitCircle, "cpu", 1).unwrap();
+    let batch = base
+        .domain
+        .task()
+        .unwrap()
+        .batch(Split::Train { seed: 1 }, 0, base.training.batch_size)
+        .unwrap();
+    group.throughput(Throughput::Elements(base.training.batch_size as u64));
+    for method in methods {
+        let mut config = base.clone();
+        config.model.sparsity_mut().method = method.clone();
+        let mut trainer = Trainer::new(&config, &device).unwrap();
+        group.bench_function(BenchmarkId::new("digit-circle/cpu", method.name()), |b| {
+            b.iter(|| black_box(trainer.step(&batch).unwrap()));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, training_step, method_step);
 criterion_main!(benches);
