@@ -7,6 +7,8 @@
 //! (the authors' `pixel_art/analysis/audio_mnist_experiment.py`, kavigupta/sparling-repro;
 //! docs/audio.md).
 
+mod direct;
+
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
@@ -21,6 +23,8 @@ use crate::error::ModelError;
 use crate::inference::{motif_maps_host, predict};
 use crate::model::SparlingModel;
 use crate::task::Task;
+
+pub use direct::{DIRECT_SAMPLES, DirectReport, direct_motif_error};
 
 /// Evaluation sizes.
 #[derive(Clone, Debug)]
@@ -67,6 +71,10 @@ pub struct EvalReport {
     /// Confusion counts: rows are the true classes then "none", columns the channels then
     /// "none".
     pub confusion: Vec<Vec<u64>>,
+    /// The direct single-digit motif evaluation, when asked for ([`direct_motif_error`];
+    /// DigitCircle with SPARLING's threshold only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct: Option<DirectReport>,
 }
 
 /// Evaluate the checkpoint `opened` (from [`open_checkpoint`]) of the run `config`.
@@ -132,6 +140,7 @@ pub fn evaluate(
         e2e_exact_error: metric(sequences.exact_match_error())?,
         e2e_edit_error: metric(sequences.edit_distance_error())?,
         confusion: confusion_rows(&confusion),
+        direct: None,
     })
 }
 

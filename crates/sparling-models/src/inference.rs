@@ -107,10 +107,17 @@ pub fn motif_maps_host(
 ) -> Result<(Vec<f32>, [usize; 4]), ModelError> {
     let maps = model.motif_maps(inputs)?;
     let dims = maps.dims();
-    let data = maps
+    Ok((read_host(maps)?, dims))
+}
+
+/// A tensor's values on the host as `f32`.
+///
+/// # Errors
+/// A failed read from the device.
+pub fn read_host<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, ModelError> {
+    tensor
         .into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()
-        .map_err(|e| ModelError::TensorData(format!("{e:?}")))?;
-    Ok((data, dims))
+        .map_err(|e| ModelError::TensorData(format!("{e:?}")))
 }

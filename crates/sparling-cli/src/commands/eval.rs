@@ -3,10 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use burn::module::Module;
 use clap::Args;
+use sparling_models::Domain;
 use sparling_models::checkpoint::write_atomic;
 use sparling_models::config::MAX_BATCH_SIZE;
-use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate};
+use sparling_models::evaluation::{EvalOptions, EvalReport, direct_motif_error, evaluate};
 
 use super::run_dir::{ModelArgs, open};
 use super::usage;
@@ -27,6 +29,10 @@ pub struct EvalArgs {
     /// Batch size of the evaluation (memory only; results do not depend on it).
     #[arg(long, default_value_t = 50)]
     batch_size: usize,
+    /// Also run the direct motif evaluation on `--samples` single-digit images (DigitCircle:
+    /// each channel read as a digit classifier, many-to-one; the paper uses 10,000).
+    #[arg(long)]
+    direct: bool,
 }
 
 /// Run `sparling eval`.
@@ -47,6 +53,12 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         return usage(format!("--json {}: {why}", path.display()));
     }
     let opened = open(&args.model)?;
+    if args.direct && opened.config.domain.domain() != Domain::DigitCircle {
+        return usage(format!(
+            "--direct: the single-digit evaluation exists for digit-circle runs; this run is {}",
+            opened.config.domain.name()
+        ));
+    }
     let options = EvalOptions {
         motif_samples: args.samples,
         test_samples: args.samples,
@@ -58,13 +70,22 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         density = opened.checkpoint.selected.density,
         "evaluating"
     );
-    let report = evaluate(
+    let mut report = evaluate(
         &opened.config,
         &opened.checkpoint,
         opened.dir.root(),
         &options,
         &opened.device,
     )?;
+    if args.direct {
+        let model = opened.checkpoint.model.clone().valid();
+        report.direct = Some(direct_motif_error(
+            &model,
+            args.samples,
+            args.batch_size,
+            &opened.device,
+        )?);
+    }
     print!("{}", table(&report));
     let path = args.json.clone().unwrap_or_else(|| {
         opened
@@ -114,6 +135,13 @@ fn check_report_path(path: &Path, run: &Path) -> Result<(), String> {
 /// The report as a plain-text table (percentages, like the paper).
 pub fn table(r: &EvalReport) -> String {
     let pct = |x: f64| format!("{:6.2} %", 100.0 * x);
+    let direct = r.direct.as_ref().map_or(String::new(), |d| {
+        format!(
+            "direct       {}   ({} single-digit images, many-to-one)\n",
+            pct(d.error),
+            d.samples
+        )
+    });
     format!(
         "checkpoint   {}\n\
          density      {:.3e} (measured {:.3e}), {} training samples\n\
@@ -121,7 +149,8 @@ pub fn table(r: &EvalReport) -> String {
          FNE          {}\n\
          CE           {}   ({})\n\
          E2EE exact   {}   ({} test samples)\n\
-         E2EE edit    {}\n",
+         E2EE edit    {}\n\
+         {}",
         r.checkpoint.display(),
         r.density,
         r.measured_density,
@@ -134,5 +163,6 @@ pub fn table(r: &EvalReport) -> String {
         pct(r.e2e_exact_error),
         r.test_samples,
         pct(r.e2e_edit_error),
+        direct,
     )
 }

@@ -1,0 +1,79 @@
+//! The direct motif evaluation (the paper's single-digit evaluation; the authors'
+//! `pixel_art/analysis/single_digit_motif_results.py`, kavigupta/sparling-repro): the motif model
+//! reads 32x32 images holding one digit each, and a channel is read as a classifier. Per image,
+//! BatchNorm then `x - t` without the ReLU (so a digit whose activations fall below the threshold
+//! still has a preferred channel), the maximum over space per channel, and the channel with the
+//! largest maximum is the prediction. The error is many-to-one: each channel is credited with the
+//! digit it predicts most often.
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+use sparling_data::{Dataset, SingleDigit, Split};
+
+use crate::error::ModelError;
+use crate::inference::read_host;
+use crate::model::SparlingModel;
+
+/// The paper's evaluation size.
+pub const DIRECT_SAMPLES: usize = 10_000;
+
+/// The result of [`direct_motif_error`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DirectReport {
+    /// Single-digit images (test split, seed -2).
+    pub samples: usize,
+    /// Many-to-one error: `1 - Σ_channel max_digit counts[channel][digit] / samples`.
+    pub error: f64,
+    /// `counts[channel][digit]`: how often the channel was the prediction for the digit.
+    pub counts: Vec<Vec<u64>>,
+}
+
+/// The direct motif error of `model` on the first `samples` single-digit test images.
+///
+/// # Errors
+/// A model without SPARLING's threshold (the scores without the ReLU are defined there only),
+/// data or model errors.
+pub fn direct_motif_error(
+    model: &SparlingModel,
+    samples: usize,
+    batch_size: usize,
+    device: &Device,
+) -> Result<DirectReport, ModelError> {
+    let dataset = Dataset::new(SingleDigit::paper()?, Split::Test);
+    let size = dataset.domain().config().size;
+    let channels = model.sparsity().channels();
+    let mut counts = vec![vec![0u64; 10]; channels];
+    let mut start = 0;
+    while start < samples {
+        let len = batch_size.max(1).min(samples - start);
+        let batch = dataset.batch(start as u64, len)?;
+        let mut pixels = Vec::with_capacity(len * size * size);
+        for sample in &batch {
+            sample.image.extend_f32(&mut pixels);
+        }
+        let input = Tensor::from_data(TensorData::new(pixels, [len, 1, size, size]), device);
+        let scores: Tensor<3> = model.motif_scores(input)?.flatten(2, 3);
+        // [n, C, H*W] -> max over space -> [n, C]
+        let maxima = read_host(scores.max_dim(2).reshape([len, channels]))?;
+        for (sample, row) in batch.iter().zip(maxima.chunks(channels)) {
+            let best = row
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map_or(0, |(c, _)| c);
+            if let Some(cell) = counts[best].get_mut(usize::from(sample.digit)) {
+                *cell += 1;
+            }
+        }
+        start += len;
+    }
+    let credited: u64 = counts
+        .iter()
+        .map(|row| row.iter().copied().max().unwrap_or(0))
+        .sum();
+    Ok(DirectReport {
+        samples,
+        error: 1.0 - credited as f64 / samples.max(1) as f64,
+        counts,
+    })
+}
