@@ -14,6 +14,7 @@ use sparling_models::ModelError;
 use sparling_models::error::describe;
 use tracing_subscriber::EnvFilter;
 
+mod compare;
 mod curves;
 mod diagnose;
 mod reproduce;
@@ -34,6 +35,9 @@ struct Cli {
 enum Command {
     /// Train, evaluate and write a result table next to the paper's numbers.
     Reproduce(reproduce::ReproduceArgs),
+    /// Train SPARLING, its ablations and the other sparsity methods under one budget and
+    /// tabulate them with the paper's numbers.
+    Compare(compare::CompareArgs),
     /// Break a model's validation errors down: wrong symbols or wrong order.
     Diagnose(diagnose::DiagnoseArgs),
     /// Validation accuracy of several runs in one SVG.
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Reproduce(args) => reproduce::run(&args),
+        Command::Compare(args) => compare::run(&args),
         Command::Diagnose(args) => diagnose::run(&args),
         Command::Curves(args) => curves::run(&args),
         Command::Ship(args) => ship::run(&args),

@@ -230,7 +230,7 @@ const MAX_SEEDS: usize = 100;
 
 /// Parse `1`, `1,2,5` or `1-9`: distinct seeds >= 0 (negative ones are evaluation streams),
 /// at most [`MAX_SEEDS`].
-fn parse_seeds(spec: &str) -> anyhow::Result<Vec<i64>> {
+pub(crate) fn parse_seeds(spec: &str) -> anyhow::Result<Vec<i64>> {
     let bad = || {
         format!(
             "--seeds {spec}: expected a list like `1,2,3` or a range like `1-9` of at most \
@@ -355,7 +355,7 @@ fn train_and_evaluate(
 }
 
 /// Train `config` into `out`, resuming an unfinished run and leaving a finished one alone.
-fn train_or_resume(
+pub(crate) fn train_or_resume(
     config: &RunConfig,
     out: &Path,
     device: &burn::prelude::Device,

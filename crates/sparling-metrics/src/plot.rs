@@ -241,6 +241,69 @@ pub fn accuracy_comparison_svg(
     root.present().map_err(|e| err(e.to_string()))
 }
 
+/// One labelled mark per point, `x` on a log scale (a density), `y` a percentage: the
+/// motif error of each method against the density it measured. Points with a non-positive or
+/// non-finite `x` or a non-finite `y` are left out.
+///
+/// # Errors
+/// [`MetricsError::Plot`] if the file cannot be written.
+pub fn labelled_scatter_svg(
+    points: &[(String, f64, f64)],
+    x_desc: &str,
+    y_desc: &str,
+    title: &str,
+    path: &Path,
+) -> Result<(), MetricsError> {
+    let err = plot_error(path);
+    let shown: Vec<&(String, f64, f64)> = points
+        .iter()
+        .filter(|(_, x, y)| x.is_finite() && *x > 0.0 && y.is_finite())
+        .collect();
+    let (x_min, x_max) = shown
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, x, _)| {
+            (lo.min(*x), hi.max(*x))
+        });
+    let (x_min, x_max) = if x_min.is_finite() {
+        (x_min / 2.0, x_max * 2.0)
+    } else {
+        (1e-5, 1.0)
+    };
+    let y_max = shown.iter().map(|p| p.2).fold(1.0, f64::max) * 1.1;
+    let root = SVGBackend::new(path, (760, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(55)
+        .build_cartesian_2d((x_min..x_max).log_scale(), 0.0..y_max)
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&|x| format!("{x:.0e}"))
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    for (i, (label, x, y)) in shown.iter().enumerate() {
+        let colour = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(std::iter::once(Circle::new((*x, *y), 5, colour.filled())))
+            .map_err(|e| err(e.to_string()))?
+            .label(label.as_str())
+            .legend(move |(x, y)| Circle::new((x + 10, y), 5, colour.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    root.present().map_err(|e| err(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +338,15 @@ mod tests {
                 .expect("read")
                 .contains("recipes")
         );
+        let scatter = dir.path().join("methods.svg");
+        let points = vec![
+            ("sparling".to_string(), 5e-5, 1.2),
+            ("l1".to_string(), 0.04, 47.8),
+            ("not drawn".to_string(), 0.0, 3.0),
+        ];
+        labelled_scatter_svg(&points, "density", "CE (%)", "methods", &scatter).expect("svg");
+        let svg = std::fs::read_to_string(&scatter).expect("read");
+        assert!(svg.contains("sparling") && svg.contains("l1") && !svg.contains("not drawn"));
         let path = dir.path().join("confusion.svg");
         confusion_svg(&m, &["zero".into(), "one".into()], "test", &path).expect("svg");
         let svg = std::fs::read_to_string(&path).expect("read");

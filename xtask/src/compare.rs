@@ -1,0 +1,560 @@
+//! `cargo xtask compare digit-circle`: SPARLING, its ablations, the paper's penalty baselines and
+//! the TopK family, each trained under the same compute budget from the same preset, evaluated
+//! at the density it reached, and tabulated with the paper's numbers beside ours
+//! (docs/methods.md).
+//!
+//! A budget comparison is not the paper's full-length runs: every arm gets the same minutes of
+//! training, so slow learners are cut short. Each arm's outcome is also written as a record
+//! (`<results>/methods/<domain>-<preset>-<arm>-seed<S>.json`); an arm without a run directory
+//! whose record has the same configuration is taken from the record, so a table can be
+//! assembled from arms trained in different sessions.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use sparling_core::{Method, ScheduleConfig};
+use sparling_metrics::plot::labelled_scatter_svg;
+use sparling_models::checkpoint::{RunDir, open_checkpoint, write_atomic};
+use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate};
+use sparling_models::modules::sparsity::Scope;
+use sparling_models::{Backend, Domain, RunConfig, TrainSummary, presets};
+
+use crate::Usage;
+use crate::reproduce::{parse_seeds, train_or_resume};
+
+/// `cargo xtask compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Domain (the comparison is defined for `digit-circle`, as in the paper).
+    #[arg(value_enum)]
+    domain: Domain,
+    /// Training minutes per arm and seed (validations excluded).
+    #[arg(long, value_name = "MINUTES", value_parser = sparling_models::training::parse_budget_minutes)]
+    budget_minutes: f64,
+    /// The preset every arm starts from.
+    #[arg(long, default_value = "cpu")]
+    preset: String,
+    /// Seeds: a list (`1,2,3`) or an inclusive range (`1-9`).
+    #[arg(long, default_value = "1")]
+    seeds: String,
+    /// Arms to run, comma-separated (default: all; `--list` shows them).
+    #[arg(long)]
+    arms: Option<String>,
+    /// Print the arms and exit.
+    #[arg(long)]
+    list: bool,
+    /// Where the run directories go (`<runs>/<domain>-<preset>-<arm>-seed<S>`).
+    #[arg(long, default_value = "runs/compare")]
+    runs: PathBuf,
+    /// Where the table, JSON, plot and per-arm records go.
+    #[arg(long, default_value = "docs/results")]
+    results: PathBuf,
+    /// Motif-eval images and test samples of each evaluation.
+    #[arg(long, default_value_t = 2000)]
+    samples: usize,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    backend: Backend,
+}
+
+/// The paper's numbers for an arm (percentages; `None` where the paper gives none).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+struct PaperRow {
+    fpe: Option<f64>,
+    fne: Option<f64>,
+    ce: Option<f64>,
+    e2e_edit: Option<f64>,
+    /// Density in percent.
+    density: Option<f64>,
+}
+
+/// One configuration of the comparison.
+struct Arm {
+    name: String,
+    what: &'static str,
+    config: RunConfig,
+    paper: PaperRow,
+    paper_note: &'static str,
+}
+
+/// DigitCircle's final density level, 0.5 * 0.75^32, where the paper evaluates SPARLING.
+const FINAL_DENSITY: f64 = 5.022_621_29e-5;
+
+/// The arms, each a change of `base` (the preset).
+fn arms(base: &RunConfig) -> Vec<Arm> {
+    let with = |f: &dyn Fn(&mut RunConfig)| {
+        let mut c = base.clone();
+        f(&mut c);
+        c
+    };
+    let method = |m: Method, stop_at_first_reduction: bool| {
+        with(&|c: &mut RunConfig| {
+            c.model.sparsity_mut().method = m.clone();
+            if stop_at_first_reduction {
+                // The paper's stop rule for its L1 and KL runs: `done_at_density` 0.4 ends the
+                // run when the schedule first fires (the density is only bookkeeping there).
+                c.training.done_at_density = 0.4;
+            } else {
+                c.training.schedule = ScheduleConfig::Constant;
+            }
+        })
+    };
+    let row = |fpe, fne, ce, e2e, density| PaperRow {
+        fpe: Some(fpe),
+        fne: Some(fne),
+        ce: Some(ce),
+        e2e_edit: Some(e2e),
+        density: Some(density),
+    };
+    let e2e_only = |e2e| PaperRow {
+        e2e_edit: Some(e2e),
+        ..PaperRow::default()
+    };
+    let mut arms = vec![
+        Arm {
+            name: "sparling".into(),
+            what: "SPARLING (per-channel threshold, BatchNorm, Algorithm 1)",
+            config: base.clone(),
+            paper: row(1.48, 0.42, 1.16, 0.74, 0.005),
+            paper_note: "Table 1, 9 seeds, at 5.02e-5",
+        },
+        Arm {
+            name: "st".into(),
+            what: "one universal threshold (ST)",
+            config: with(&|c| c.model.sparsity_mut().scope = Scope::Universal),
+            paper: PaperRow {
+                ce: Some(22.19),
+                ..PaperRow::default()
+            },
+            paper_note: "ablation, CE only",
+        },
+        Arm {
+            name: "mt-no-bn".into(),
+            what: "per-channel threshold without BatchNorm",
+            config: with(&|c| c.model.sparsity_mut().batch_norm = false),
+            paper: e2e_only(70.60),
+            paper_note: "best of 9 seeds",
+        },
+        Arm {
+            name: "st-no-bn".into(),
+            what: "universal threshold without BatchNorm",
+            config: with(&|c| {
+                c.model.sparsity_mut().batch_norm = false;
+                c.model.sparsity_mut().scope = Scope::Universal;
+            }),
+            paper: e2e_only(52.48),
+            paper_note: "best of 9 seeds",
+        },
+        Arm {
+            name: "fixed-final".into(),
+            what: "no annealing: the final density from the start",
+            config: with(&|c| {
+                c.model.sparsity_mut().density = FINAL_DENSITY;
+                c.training.schedule = ScheduleConfig::Constant;
+            }),
+            paper: e2e_only(68.12),
+            paper_note: "seed 1, 20 M samples",
+        },
+        Arm {
+            name: "non-sparse".into(),
+            what: "density held at 0.5",
+            config: with(&|c| c.training.schedule = ScheduleConfig::Constant),
+            paper: PaperRow::default(),
+            paper_note: "bar chart only",
+        },
+    ];
+    for (weight, paper) in [
+        (0.1, row(99.99, 0.0, 50.34, 0.68, 37.0)),
+        (1.0, row(99.90, 0.0, 47.84, 2.85, 4.6)),
+        (10.0, row(97.63, 84.51, 33.82, 73.20, 0.028)),
+    ] {
+        arms.push(Arm {
+            name: format!("l1-{weight}"),
+            what: "L1 penalty on relu(BN(x)), stops when the schedule first fires",
+            config: method(Method::L1 { weight }, true),
+            paper,
+            paper_note: "Table 1, seed 1",
+        });
+    }
+    for weight in [0.01, 1.0, 100.0] {
+        arms.push(Arm {
+            name: format!("kl-{weight}"),
+            what: "KL penalty on sigmoid(BN(x)) towards 5.02e-5, stops when the schedule first fires",
+            config: method(
+                Method::Kl {
+                    weight,
+                    target: FINAL_DENSITY,
+                },
+                true,
+            ),
+            paper: PaperRow {
+                density: (weight == 0.01).then_some(27.69),
+                ..PaperRow::default()
+            },
+            paper_note: "text: density never below 0.1 %",
+        });
+    }
+    arms.push(Arm {
+        name: "top-k-1".into(),
+        what: "TopK, k = 1 per sample and channel",
+        config: method(Method::TopK { k: 1 }, false),
+        paper: PaperRow::default(),
+        paper_note: "not in the paper",
+    });
+    arms.push(Arm {
+        name: "batch-top-k-1".into(),
+        what: "BatchTopK, k = 1 per sample and channel on average",
+        config: method(
+            Method::BatchTopK {
+                k: 1,
+                momentum: 0.1,
+            },
+            false,
+        ),
+        paper: PaperRow::default(),
+        paper_note: "not in the paper",
+    });
+    for l0_weight in [1.0, 10.0] {
+        arms.push(Arm {
+            name: format!("jump-relu-{l0_weight}"),
+            what: "JumpReLU with an L0 penalty",
+            config: method(
+                Method::JumpRelu {
+                    initial_threshold: 0.5,
+                    bandwidth: 0.05,
+                    l0_weight,
+                },
+                false,
+            ),
+            paper: PaperRow::default(),
+            paper_note: "not in the paper",
+        });
+    }
+    arms
+}
+
+/// One arm's outcome.
+#[derive(Debug, Serialize, Deserialize)]
+struct ArmResult {
+    arm: String,
+    seed: i64,
+    summary: TrainSummary,
+    eval: EvalReport,
+}
+
+/// `<results>/methods/<domain>-<preset>-<arm>-seed<S>.json`.
+#[derive(Debug, Serialize, Deserialize)]
+struct ArmRecord {
+    config: RunConfig,
+    budget_minutes: f64,
+    samples: usize,
+    result: ArmResult,
+}
+
+/// Run `cargo xtask compare`.
+///
+/// # Errors
+/// Bad arguments, training, evaluation or I/O failures.
+pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
+    if args.domain != Domain::DigitCircle {
+        return Err(Usage(format!(
+            "{}: the comparison is defined for digit-circle (the paper's baselines and \
+             ablations are DigitCircle runs)",
+            args.domain
+        ))
+        .into());
+    }
+    let seeds = parse_seeds(&args.seeds)?;
+    let base = presets::get(args.domain, &args.preset, seeds[0])?;
+    let all = arms(&base);
+    if args.list {
+        for arm in &all {
+            println!("{:<16} {}", arm.name, arm.what);
+        }
+        return Ok(());
+    }
+    let chosen: Vec<&Arm> = match &args.arms {
+        None => all.iter().collect(),
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .map(|name| {
+                all.iter().find(|a| a.name == name).ok_or_else(|| {
+                    let names: Vec<&str> = all.iter().map(|a| a.name.as_str()).collect();
+                    Usage(format!(
+                        "--arms: unknown arm `{name}`; available: {}",
+                        names.join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    if args.samples == 0 {
+        return Err(Usage("--samples must be at least 1".into()).into());
+    }
+    let device = args.backend.device()?;
+    let records = args.results.join("methods");
+    std::fs::create_dir_all(&records).with_context(|| format!("creating {}", records.display()))?;
+    let mut results = Vec::new();
+    for &seed in &seeds {
+        let seed_base = presets::get(args.domain, &args.preset, seed)?;
+        for arm in arms(&seed_base)
+            .into_iter()
+            .filter(|a| chosen.iter().any(|c| c.name == a.name))
+        {
+            let stem = format!("{}-{}-{}-seed{seed}", args.domain, args.preset, arm.name);
+            let out = args.runs.join(&stem);
+            let record_path = records.join(format!("{stem}.json"));
+            let result = match reuse(&out, &record_path, &arm.config, args)? {
+                Some(result) => {
+                    tracing::info!(arm = arm.name, seed, "no run directory; using the record");
+                    result
+                }
+                None => {
+                    let result = train_arm(&arm, seed, &out, args, &device)?;
+                    let record = ArmRecord {
+                        config: arm.config.clone(),
+                        budget_minutes: args.budget_minutes,
+                        samples: args.samples,
+                        result,
+                    };
+                    write_atomic(
+                        &record_path,
+                        serde_json::to_string_pretty(&record)?.as_bytes(),
+                    )?;
+                    record.result
+                }
+            };
+            results.push(result);
+        }
+    }
+    write_table(args, &chosen, &results)
+}
+
+/// The recorded result of an arm without a run directory, if its record matches.
+fn reuse(
+    out: &Path,
+    record: &Path,
+    config: &RunConfig,
+    args: &CompareArgs,
+) -> anyhow::Result<Option<ArmResult>> {
+    if RunDir::new(out).read_config()?.is_some() {
+        return Ok(None);
+    }
+    let text = match std::fs::read_to_string(record) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", record.display())),
+    };
+    let record: ArmRecord = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not an arm record", record.display()))?;
+    let same = record.config == *config
+        && record.samples == args.samples
+        && record.budget_minutes == args.budget_minutes;
+    Ok(same.then_some(record.result))
+}
+
+/// Train (or resume) one arm within the budget and evaluate it at the lowest density it
+/// trained (for the penalty methods: where the schedule first fired, or where the budget ended).
+fn train_arm(
+    arm: &Arm,
+    seed: i64,
+    out: &Path,
+    args: &CompareArgs,
+    device: &burn::prelude::Device,
+) -> anyhow::Result<ArmResult> {
+    tracing::info!(arm = arm.name, seed, "training");
+    let summary = train_or_resume(&arm.config, out, device, Some(args.budget_minutes * 60.0))?;
+    let opened = open_checkpoint(&RunDir::new(out), None, &arm.config, device)?;
+    let options = EvalOptions {
+        motif_samples: args.samples,
+        test_samples: args.samples,
+        max_length: arm.config.training.val_max_length,
+        batch_size: 50,
+    };
+    let eval = evaluate(&arm.config, &opened, out, &options, device)?;
+    Ok(ArmResult {
+        arm: arm.name.clone(),
+        seed,
+        summary,
+        eval,
+    })
+}
+
+/// `<domain>-methods.{md,json,svg}` in the results directory.
+fn write_table(args: &CompareArgs, arms: &[&Arm], results: &[ArmResult]) -> anyhow::Result<()> {
+    let stem = format!("{}-methods", args.domain);
+    let command = format!(
+        "cargo xtask compare {} --preset {} --budget-minutes {} --seeds {} --samples {}{}",
+        args.domain,
+        args.preset,
+        args.budget_minutes,
+        args.seeds,
+        args.samples,
+        args.arms
+            .as_ref()
+            .map_or(String::new(), |a| format!(" --arms {a}"))
+    );
+    #[derive(Serialize)]
+    struct Table<'a> {
+        command: &'a str,
+        results: &'a [ArmResult],
+    }
+    write_atomic(
+        &args.results.join(format!("{stem}.json")),
+        serde_json::to_string_pretty(&Table {
+            command: &command,
+            results,
+        })?
+        .as_bytes(),
+    )?;
+    let points: Vec<(String, f64, f64)> = results
+        .iter()
+        .map(|r| {
+            (
+                format!("{} (seed {})", r.arm, r.seed),
+                r.eval.measured_density,
+                100.0 * r.eval.ce,
+            )
+        })
+        .collect();
+    let svg = format!("{stem}.svg");
+    labelled_scatter_svg(
+        &points,
+        "measured density (fraction of nonzero motif activations)",
+        "CE (%)",
+        &format!(
+            "{}: confusion error against density, {} min per arm",
+            args.domain, args.budget_minutes
+        ),
+        &args.results.join(&svg),
+    )?;
+    let markdown = render(args, arms, results, &command, &svg)?;
+    write_atomic(
+        &args.results.join(format!("{stem}.md")),
+        markdown.as_bytes(),
+    )?;
+    println!("{markdown}");
+    Ok(())
+}
+
+fn render(
+    args: &CompareArgs,
+    arms: &[&Arm],
+    results: &[ArmResult],
+    command: &str,
+    svg: &str,
+) -> anyhow::Result<String> {
+    let pct = |x: f64| format!("{:.2}", 100.0 * x);
+    let paper = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v}"));
+    let mut md = String::new();
+    writeln!(md, "# {}: sparsity methods under one budget\n", args.domain)?;
+    writeln!(
+        md,
+        "Produced by `{command}`. Every arm starts from the `{}` preset and trains for {} \
+         minutes (validations excluded), then is evaluated at the lowest density it trained \
+         on {} motif-eval images and {} test samples. A budget comparison is not the \
+         paper's full-length runs: arms that learn slowly are cut short. Errors in %; \
+         \"ours\" / \"paper\".\n",
+        args.preset, args.budget_minutes, args.samples, args.samples
+    )?;
+    writeln!(
+        md,
+        "| arm | what | seed | density reached | measured density | FPE | FNE | CE | E2EE (edit) | stopped | paper FPE / FNE / CE / E2EE / density % |"
+    )?;
+    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|")?;
+    for r in results {
+        let Some(arm) = arms.iter().find(|a| a.name == r.arm) else {
+            bail!("result of unknown arm {}", r.arm);
+        };
+        let p = arm.paper;
+        writeln!(
+            md,
+            "| `{}` | {} | {} | {:.3e} | {:.3e} | {} | {} | {} | {} | {} | {} / {} / {} / {} / {} ({}) |",
+            r.arm,
+            arm.what,
+            r.seed,
+            r.eval.density,
+            r.eval.measured_density,
+            pct(r.eval.fpe),
+            pct(r.eval.fne),
+            pct(r.eval.ce),
+            pct(r.eval.e2e_edit_error),
+            r.summary
+                .stopped
+                .map_or("–".to_string(), |s| format!("{s:?}")),
+            paper(p.fpe),
+            paper(p.fne),
+            paper(p.ce),
+            paper(p.e2e_edit),
+            paper(p.density),
+            arm.paper_note
+        )?;
+    }
+    writeln!(md, "\n![CE against measured density]({svg})")?;
+    Ok(md)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_arm_is_a_valid_configuration_with_a_unique_name() {
+        let base = presets::digit_circle("cpu", 1).expect("preset");
+        let arms = arms(&base);
+        for arm in &arms {
+            arm.config.validate().expect(&arm.name);
+        }
+        let mut names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), arms.len());
+        assert!(arms.iter().filter(|a| a.name.starts_with("l1-")).count() >= 3);
+        assert!(arms.iter().filter(|a| a.name.starts_with("kl-")).count() >= 3);
+    }
+
+    #[test]
+    fn a_tiny_comparison_writes_its_table() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let args = CompareArgs {
+            domain: Domain::DigitCircle,
+            budget_minutes: 0.002,
+            preset: "tiny".into(),
+            seeds: "1".into(),
+            arms: Some("sparling,l1-1,top-k-1".into()),
+            list: false,
+            runs: dir.path().join("runs"),
+            results: dir.path().join("results"),
+            samples: 4,
+            backend: Backend::Flex,
+        };
+        run(&args).expect("runs");
+        let md = std::fs::read_to_string(dir.path().join("results/digit-circle-methods.md"))
+            .expect("table");
+        for arm in ["`sparling`", "`l1-1`", "`top-k-1`"] {
+            assert!(md.contains(arm), "{md}");
+        }
+        assert!(
+            dir.path()
+                .join("results/digit-circle-methods.svg")
+                .is_file()
+        );
+        let records = std::fs::read_dir(dir.path().join("results/methods"))
+            .expect("records")
+            .count();
+        assert_eq!(records, 3);
+        // Without run directories the records stand in for the runs.
+        std::fs::remove_dir_all(dir.path().join("runs")).expect("remove");
+        run(&args).expect("from records");
+        assert!(
+            !dir.path()
+                .join("runs")
+                .join("digit-circle-tiny-sparling-seed1")
+                .exists()
+        );
+    }
+}
