@@ -23,7 +23,7 @@ use sparling_models::modules::sparsity::Scope;
 use sparling_models::{Backend, Domain, RunConfig, TrainSummary, presets};
 
 use crate::Usage;
-use crate::reproduce::{parse_seeds, train_or_resume};
+use crate::reproduce::{parse_seeds, publish, read_record, train_or_resume};
 
 /// `cargo xtask compare`.
 #[derive(Debug, Args)]
@@ -344,13 +344,9 @@ fn reuse(
     if RunDir::new(out).read_config()?.is_some() {
         return Ok(None);
     }
-    let text = match std::fs::read_to_string(record) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", record.display())),
+    let Some(record) = read_record::<ArmRecord>(record)? else {
+        return Ok(None);
     };
-    let record: ArmRecord = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not an arm record", record.display()))?;
     let same = record.config == *config
         && record.samples == args.samples
         && record.budget_minutes == args.budget_minutes;
@@ -433,12 +429,7 @@ fn write_table(args: &CompareArgs, arms: &[&Arm], results: &[ArmResult]) -> anyh
         &args.results.join(&svg),
     )?;
     let markdown = render(args, arms, results, &command, &svg)?;
-    write_atomic(
-        &args.results.join(format!("{stem}.md")),
-        markdown.as_bytes(),
-    )?;
-    println!("{markdown}");
-    Ok(())
+    publish(&args.results.join(format!("{stem}.md")), &markdown)
 }
 
 fn render(

@@ -191,13 +191,9 @@ impl SeedRecord {
         config: &RunConfig,
         samples: usize,
     ) -> anyhow::Result<Option<SeedResult>> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        let Some(record) = read_record::<SeedRecord>(path)? else {
+            return Ok(None);
         };
-        let record: SeedRecord = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a seed record", path.display()))?;
         let why_not = if record.config != *config {
             Some("it was trained with another configuration".to_string())
         } else if record.result.eval.motif_samples != samples {
@@ -230,6 +226,26 @@ const MAX_SEEDS: usize = 100;
 
 /// Parse `1`, `1,2,5` or `1-9`: distinct seeds >= 0 (negative ones are evaluation streams),
 /// at most [`MAX_SEEDS`].
+/// The JSON record at `path`, or `None` if there is none.
+///
+/// # Errors
+/// An unreadable file, or one that is not such a record.
+pub(crate) fn read_record<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Option<T>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let record = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: not a {} record",
+            path.display(),
+            std::any::type_name::<T>()
+        )
+    })?;
+    Ok(Some(record))
+}
+
 pub(crate) fn parse_seeds(spec: &str) -> anyhow::Result<Vec<i64>> {
     let bad = || {
         format!(
@@ -436,10 +452,15 @@ fn write_results(
     }
 
     let markdown = render_markdown(args, config, results, &command, &svgs)?;
-    write_atomic(
-        &args.results.join(format!("{stem}.md")),
-        markdown.as_bytes(),
-    )?;
+    publish(&args.results.join(format!("{stem}.md")), &markdown)
+}
+
+/// Write a result table and print it.
+///
+/// # Errors
+/// I/O failures.
+pub(crate) fn publish(path: &Path, markdown: &str) -> anyhow::Result<()> {
+    write_atomic(path, markdown.as_bytes())?;
     println!("{markdown}");
     Ok(())
 }

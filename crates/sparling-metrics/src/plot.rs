@@ -231,14 +231,7 @@ pub fn accuracy_comparison_svg(
             .label(label.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| err(e.to_string()))?;
-    root.present().map_err(|e| err(e.to_string()))
+    finish_with_legend(chart, root, SeriesLabelPosition::UpperLeft, &err)
 }
 
 /// One labelled mark per point, `x` on a log scale (a density), `y` a percentage: the
@@ -294,9 +287,19 @@ pub fn labelled_scatter_svg(
             .label(label.as_str())
             .legend(move |(x, y)| Circle::new((x + 10, y), 5, colour.filled()));
     }
+    finish_with_legend(chart, root, SeriesLabelPosition::UpperRight, &err)
+}
+
+/// Draw the legend of `chart` at `position` and write the picture.
+fn finish_with_legend<'a, X: Ranged, Y: Ranged>(
+    mut chart: ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    root: DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+    position: SeriesLabelPosition,
+    err: &impl Fn(String) -> MetricsError,
+) -> Result<(), MetricsError> {
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(position)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()
