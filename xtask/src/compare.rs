@@ -19,6 +19,7 @@ use sparling_core::{Method, ScheduleConfig};
 use sparling_metrics::plot::labelled_scatter_svg;
 use sparling_models::checkpoint::{RunDir, open_checkpoint, write_atomic};
 use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate};
+use sparling_models::fork::InitFrom;
 use sparling_models::modules::sparsity::Scope;
 use sparling_models::{Backend, Domain, RunConfig, TrainSummary, presets};
 
@@ -78,6 +79,8 @@ struct Arm {
     config: RunConfig,
     paper: PaperRow,
     paper_note: &'static str,
+    /// The arm whose run (at the lowest density it trained) this one starts from.
+    fork_of: Option<&'static str>,
 }
 
 /// DigitCircle's final density level, 0.5 * 0.75^32, where the paper evaluates SPARLING.
@@ -120,6 +123,7 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
             config: base.clone(),
             paper: row(1.48, 0.42, 1.16, 0.74, 0.005),
             paper_note: "Table 1, 9 seeds, at 5.02e-5",
+            fork_of: None,
         },
         Arm {
             name: "st".into(),
@@ -130,6 +134,7 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
                 ..PaperRow::default()
             },
             paper_note: "ablation, CE only",
+            fork_of: None,
         },
         Arm {
             name: "mt-no-bn".into(),
@@ -137,6 +142,7 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
             config: with(&|c| c.model.sparsity_mut().batch_norm = false),
             paper: e2e_only(70.60),
             paper_note: "best of 9 seeds",
+            fork_of: None,
         },
         Arm {
             name: "st-no-bn".into(),
@@ -147,6 +153,7 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
             }),
             paper: e2e_only(52.48),
             paper_note: "best of 9 seeds",
+            fork_of: None,
         },
         Arm {
             name: "fixed-final".into(),
@@ -157,6 +164,7 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
             }),
             paper: e2e_only(68.12),
             paper_note: "seed 1, 20 M samples",
+            fork_of: None,
         },
         Arm {
             name: "non-sparse".into(),
@@ -164,6 +172,20 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
             config: with(&|c| c.training.schedule = ScheduleConfig::Constant),
             paper: PaperRow::default(),
             paper_note: "bar chart only",
+            fork_of: None,
+        },
+        Arm {
+            name: "retrained".into(),
+            what: "the sparling arm's model, bottleneck removed, motif model frozen, downstream \
+                   trained on",
+            config: with(&|c| {
+                c.model.sparsity_mut().method = Method::Identity;
+                c.training.freeze_motifs = true;
+                c.training.schedule = ScheduleConfig::Constant;
+            }),
+            paper: PaperRow::default(),
+            paper_note: "bar chart only",
+            fork_of: Some("sparling"),
         },
     ];
     for (weight, paper) in [
@@ -177,6 +199,7 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
             config: method(Method::L1 { weight }, true),
             paper,
             paper_note: "Table 1, seed 1",
+            fork_of: None,
         });
     }
     for weight in [0.01, 1.0, 100.0] {
@@ -195,6 +218,7 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
                 ..PaperRow::default()
             },
             paper_note: "text: density never below 0.1 %",
+            fork_of: None,
         });
     }
     arms.push(Arm {
@@ -203,6 +227,7 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
         config: method(Method::TopK { k: 1 }, false),
         paper: PaperRow::default(),
         paper_note: "not in the paper",
+        fork_of: None,
     });
     arms.push(Arm {
         name: "batch-top-k-1".into(),
@@ -216,6 +241,7 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
         ),
         paper: PaperRow::default(),
         paper_note: "not in the paper",
+        fork_of: None,
     });
     for l0_weight in [1.0, 10.0] {
         arms.push(Arm {
@@ -231,6 +257,7 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
             ),
             paper: PaperRow::default(),
             paper_note: "not in the paper",
+            fork_of: None,
         });
     }
     arms
@@ -363,7 +390,33 @@ fn train_arm(
     device: &burn::prelude::Device,
 ) -> anyhow::Result<ArmResult> {
     tracing::info!(arm = arm.name, seed, "training");
-    let summary = train_or_resume(&arm.config, out, device, Some(args.budget_minutes * 60.0))?;
+    let init_from = match arm.fork_of {
+        Some(source) => {
+            let run = args.runs.join(format!(
+                "{}-{}-{source}-seed{seed}",
+                args.domain, args.preset
+            ));
+            if RunDir::new(&run).read_config()?.is_none()
+                && RunDir::new(out).read_config()?.is_none()
+            {
+                bail!(
+                    "arm {} starts from the {source} arm's run, and {} holds none: run the \
+                     {source} arm first (in the same --runs directory)",
+                    arm.name,
+                    run.display()
+                );
+            }
+            Some(InitFrom { run, density: None })
+        }
+        None => None,
+    };
+    let summary = train_or_resume(
+        &arm.config,
+        out,
+        device,
+        Some(args.budget_minutes * 60.0),
+        init_from,
+    )?;
     let opened = open_checkpoint(&RunDir::new(out), None, &arm.config, device)?;
     let options = EvalOptions {
         motif_samples: args.samples,
@@ -516,7 +569,7 @@ mod tests {
             budget_minutes: 0.002,
             preset: "tiny".into(),
             seeds: "1".into(),
-            arms: Some("sparling,l1-1,top-k-1".into()),
+            arms: Some("sparling,l1-1,top-k-1,retrained".into()),
             list: false,
             runs: dir.path().join("runs"),
             results: dir.path().join("results"),
@@ -526,7 +579,7 @@ mod tests {
         run(&args).expect("runs");
         let md = std::fs::read_to_string(dir.path().join("results/digit-circle-methods.md"))
             .expect("table");
-        for arm in ["`sparling`", "`l1-1`", "`top-k-1`"] {
+        for arm in ["`sparling`", "`l1-1`", "`top-k-1`", "`retrained`"] {
             assert!(md.contains(arm), "{md}");
         }
         assert!(
@@ -537,7 +590,7 @@ mod tests {
         let records = std::fs::read_dir(dir.path().join("results/methods"))
             .expect("records")
             .count();
-        assert_eq!(records, 3);
+        assert_eq!(records, 4);
         // Without run directories the records stand in for the runs.
         std::fs::remove_dir_all(dir.path().join("runs")).expect("remove");
         run(&args).expect("from records");

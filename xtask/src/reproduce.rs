@@ -13,6 +13,7 @@ use sparling_metrics::{BootstrapConfig, bootstrap_mean_ci};
 use sparling_models::checkpoint::{RunDir, ValidationRecord, open_checkpoint, write_atomic};
 use sparling_models::config::DomainConfig;
 use sparling_models::evaluation::{EvalOptions, EvalReport, direct_motif_error, evaluate};
+use sparling_models::fork::InitFrom;
 use sparling_models::training::TrainObserver;
 use sparling_models::{Backend, Domain, RunConfig, TrainOptions, TrainSummary, presets};
 
@@ -357,7 +358,7 @@ fn train_and_evaluate(
     device: &burn::prelude::Device,
 ) -> anyhow::Result<SeedResult> {
     let budget = args.time_budget_minutes.map(|m| m * 60.0);
-    let summary = train_or_resume(config, out, device, budget)?;
+    let summary = train_or_resume(config, out, device, budget, None)?;
     let run = RunDir::new(out);
     let opened = open_checkpoint(&run, None, config, device)?;
     tracing::info!(seed, density = opened.selected.density, "evaluating");
@@ -387,6 +388,7 @@ pub(crate) fn train_or_resume(
     out: &Path,
     device: &burn::prelude::Device,
     time_budget: Option<f64>,
+    init_from: Option<InitFrom>,
 ) -> anyhow::Result<TrainSummary> {
     let run = RunDir::new(out);
     let resume = run.read_config()?.is_some();
@@ -396,6 +398,8 @@ pub(crate) fn train_or_resume(
     let options = TrainOptions {
         resume,
         time_budget,
+        // A fork only starts a run; its continuation is a plain resume.
+        init_from: init_from.filter(|_| !resume),
         ..TrainOptions::new(out, device.clone())
     };
     Ok(sparling_models::train(

@@ -438,12 +438,26 @@ pub fn load_model(
     checkpoint_dir: &Path,
     device: &Device,
 ) -> Result<SparlingModel, ModelError> {
+    load_model_into(config, checkpoint_dir, device, false)
+}
+
+/// Load a checkpoint's model into `config`'s architecture; with `allow_unused`, tensors the
+/// architecture has no place for are skipped (a fork that drops the bottleneck: the "retrained"
+/// baseline). Every tensor the architecture needs must be there.
+pub(crate) fn load_model_into(
+    config: &RunConfig,
+    checkpoint_dir: &Path,
+    device: &Device,
+    allow_unused: bool,
+) -> Result<SparlingModel, ModelError> {
     let path = checkpoint_dir.join("model.bpk");
     let model = config.model.init(device)?;
     // Read the file whole: `ModuleRecord::load` maps it lazily, and a reader of a running run
     // would then fail (inside the backend) once the trainer removes the superseded checkpoint.
     let bytes = legacy::upgrade(read_bytes(&path)?).map_err(|e| record_error(&path, e))?;
-    let record = ModuleRecord::from_bytes(bytes).map_err(|e| record_error(&path, e))?;
+    let record = ModuleRecord::from_bytes(bytes)
+        .map_err(|e| record_error(&path, e))?
+        .allow_unused(allow_unused);
     model
         .try_load_record(record)
         .map_err(|e| record_error(&path, e))

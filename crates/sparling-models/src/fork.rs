@@ -16,6 +16,7 @@ use crate::checkpoint::select_checkpoint;
 use crate::checkpoint::{RunDir, TrainerState, ValidationRecord, read_json};
 use crate::config::RunConfig;
 use crate::error::ModelError;
+use sparling_core::Method;
 
 /// Which saved model a new run starts from: `RUN_DIR` (the model `sparling eval --run RUN_DIR`
 /// would evaluate: the one trained at the lowest density reached) or `RUN_DIR@DENSITY` (the last
@@ -114,7 +115,8 @@ fn schedule_threshold(checkpoint: &Path) -> Result<Option<f64>, ModelError> {
 }
 
 /// The models must agree in everything but the starting density (which the fork takes from
-/// the checkpoint).
+/// the checkpoint), except that the fork may replace the bottleneck by `identity` (the
+/// "retrained" baseline; the source's bottleneck tensors are then left out).
 fn check_same_architecture(
     source: &RunConfig,
     target: &RunConfig,
@@ -124,7 +126,13 @@ fn check_same_architecture(
     // the two documents is a model setting.
     let mut from_source = target.clone();
     from_source.model = source.model.clone();
-    from_source.model.sparsity_mut().density = target.model.sparsity().density;
+    let wanted = target.model.sparsity();
+    let sparsity = from_source.model.sparsity_mut();
+    sparsity.density = wanted.density;
+    if wanted.method == Method::Identity {
+        // The "retrained" baseline: the same model with the bottleneck removed.
+        *sparsity = wanted.clone();
+    }
     if from_source.model == target.model {
         return Ok(());
     }

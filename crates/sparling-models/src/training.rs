@@ -17,11 +17,12 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
-use sparling_core::DensitySchedule;
+use sparling_core::{DensitySchedule, Method};
 use sparling_data::Split;
 
 use crate::checkpoint::{
-    RunDir, StopReason, TrainerState, ValidationRecord, load_model, load_optimizer, load_state,
+    RunDir, StopReason, TrainerState, ValidationRecord, load_model, load_model_into,
+    load_optimizer, load_state,
 };
 use crate::config::{LearningRateSchedule, RunConfig};
 use crate::data::{TensorBatch, masked_cross_entropy};
@@ -154,6 +155,16 @@ fn learning_rate(config: &RunConfig, samples: u64, density: f64) -> f64 {
     }
 }
 
+/// `model` with its motif model frozen if the configuration asks for it (not stored in the
+/// record, so applied on every start and resume).
+fn frozen(config: &RunConfig, model: SparlingModel) -> SparlingModel {
+    if config.training.freeze_motifs {
+        model.freeze_motifs()
+    } else {
+        model
+    }
+}
+
 fn optimizer(config: &RunConfig) -> ModuleOptimizer {
     let t = &config.training;
     AdamConfig::new()
@@ -271,10 +282,13 @@ impl<'c> Trainer<'c> {
                     density = origin.density,
                     "starting from another run's model"
                 );
-                load_model(config, &origin.checkpoint, &autodiff)?
+                // Dropping the bottleneck leaves the source's bottleneck tensors unused.
+                let dropped = config.model.sparsity().method == Method::Identity;
+                load_model_into(config, &origin.checkpoint, &autodiff, dropped)?
             }
             None => config.model.init(&autodiff)?,
         };
+        let model = frozen(config, model);
         let density = model.density().unwrap_or(config.model.sparsity().density);
         let mut schedule = config.training.schedule.init(density)?;
         if let Some(target) = fork.as_ref().and_then(|o| o.schedule_threshold) {
@@ -312,7 +326,10 @@ impl<'c> Trainer<'c> {
         checkpoint: &Path,
     ) -> Result<Self, ModelError> {
         let state = load_state(checkpoint)?;
-        let model = load_model(config, checkpoint, &device.clone().autodiff())?;
+        let model = frozen(
+            config,
+            load_model(config, checkpoint, &device.clone().autodiff())?,
+        );
         model
             .sparsity()
             .restore_accumulator(state.accumulator.clone());

@@ -496,3 +496,52 @@ fn every_sparsity_method_trains_through_the_loop() {
         }
     }
 }
+
+/// The "retrained" baseline: a fork of a SPARLING run with the bottleneck replaced by
+/// `identity` and the motif model frozen keeps the motif model's parameters bit for bit while
+/// the downstream model trains.
+#[test]
+fn a_retrained_fork_keeps_the_motif_model_and_trains_the_rest() {
+    use sparling_core::{Method, ScheduleConfig};
+    let _one = exclusive();
+    let root = tempfile::tempdir().expect("tempdir");
+    let source = root.path().join("source");
+    let mut config = tiny();
+    config.training.max_samples = 32;
+    train(&config, &options(&source), &mut Quiet).expect("source run");
+
+    let mut retrained = config.clone();
+    retrained.model.sparsity_mut().method = Method::Identity;
+    retrained.training.freeze_motifs = true;
+    retrained.training.schedule = ScheduleConfig::Constant;
+    let dir = root.path().join("retrained");
+    let mut fork = options(&dir);
+    fork.init_from = Some(InitFrom {
+        run: source.clone(),
+        density: None,
+    });
+    train(&retrained, &fork, &mut Quiet).expect("retrained run");
+
+    let before = latest_weights(&source, &config);
+    let after = latest_weights(&dir, &retrained);
+    let part = |weights: &[(String, Vec<u32>)], prefix: &str| -> Vec<(String, Vec<u32>)> {
+        weights
+            .iter()
+            .filter(|(name, _)| name.starts_with(prefix))
+            .cloned()
+            .collect()
+    };
+    // Parameters only: the motif model's BatchNorm running statistics still follow the batches
+    // in training mode, as in the reference, where freezing sets `requires_grad` only.
+    let learned = |weights: Vec<(String, Vec<u32>)>| -> Vec<(String, Vec<u32>)> {
+        weights
+            .into_iter()
+            .filter(|(name, _)| !name.contains("running_"))
+            .collect()
+    };
+    let motifs = learned(part(&before, "front.Image.motifs"));
+    assert!(!motifs.is_empty());
+    assert_eq!(motifs, learned(part(&after, "front.Image.motifs")));
+    assert_ne!(part(&before, "decoder"), part(&after, "decoder"));
+    assert!(part(&after, "sparsity").is_empty(), "no bottleneck left");
+}

@@ -69,6 +69,11 @@ pub struct TrainingConfig {
     /// Validation size and learning rate once the density is low (the paper keeps both).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub low_density: Option<LowDensityTraining>,
+    /// Train only the downstream model: the motif model's parameters get no gradient (the
+    /// paper's "retrained" baseline, forked from a SPARLING run with the bottleneck replaced
+    /// by `identity`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub freeze_motifs: bool,
 }
 
 /// Training settings that take over below a density. Each level there keeps about one

@@ -87,6 +87,13 @@ pub struct ImageFrontEnd {
 }
 
 impl ImageFrontEnd {
+    pub(crate) fn freeze_motifs(self) -> Self {
+        Self {
+            motifs: self.motifs.no_grad(),
+            ..self
+        }
+    }
+
     pub(crate) fn motif_logits(&self, images: Tensor<4>) -> Tensor<4> {
         self.motifs.forward(images)
     }

@@ -253,6 +253,17 @@ impl SparlingModel {
         self.sparsity.density()
     }
 
+    /// The same model with the motif model's parameters frozen (no gradient, so no update):
+    /// only the bottleneck and the downstream model train.
+    #[must_use]
+    pub fn freeze_motifs(self) -> Self {
+        let front = match self.front {
+            FrontEnd::Image(f) => FrontEnd::Image(f.freeze_motifs()),
+            FrontEnd::Sequence(f) => FrontEnd::Sequence(f.freeze_motifs()),
+        };
+        Self { front, ..self }
+    }
+
     /// Set the density of a SPARLING bottleneck.
     ///
     /// # Errors

@@ -83,6 +83,13 @@ pub struct SequenceFrontEnd {
 }
 
 impl SequenceFrontEnd {
+    pub(crate) fn freeze_motifs(self) -> Self {
+        Self {
+            motifs: self.motifs.no_grad(),
+            ..self
+        }
+    }
+
     pub(crate) fn motif_logits(&self, input: Tensor<4>) -> Result<Tensor<4>, ModelError> {
         let [n, c, t, f] = input.dims();
         if c != 1 || f != self.features {

@@ -137,6 +137,7 @@ pub fn audio_paper(seed: i64) -> RunConfig {
             log_every: 1_000,
             curriculum: Vec::new(),
             low_density: None,
+            freeze_motifs: false,
         },
     }
 }

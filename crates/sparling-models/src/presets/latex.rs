@@ -143,6 +143,7 @@ fn paper_run(seed: i64, model: ImageModelConfig) -> RunConfig {
             log_every: 1_000,
             curriculum: Vec::new(),
             low_density: None,
+            freeze_motifs: false,
         },
     }
 }
