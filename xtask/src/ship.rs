@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use sparling_models::checkpoint::{
-    OpenedCheckpoint, RunDir, SelectedCheckpoint, load_model, write_atomic,
+    OpenedCheckpoint, RunDir, SelectedCheckpoint, load_model, save_model, write_atomic,
 };
 use sparling_models::device::Backend;
 use sparling_models::evaluation::{EvalOptions, evaluate};
@@ -89,15 +89,19 @@ pub fn run(args: &ShipArgs) -> anyhow::Result<()> {
     let name = dir.file_name().context("snapshot directory name")?;
     let snapshot = tmp.join("checkpoints").join(name);
     fs::create_dir_all(&snapshot).with_context(|| format!("creating {}", snapshot.display()))?;
-    for file in ["model.bpk", "state.json"] {
-        fs::copy(dir.join(file), snapshot.join(file))
-            .with_context(|| format!("copying {}", dir.join(file).display()))?;
-    }
+    let device = Backend::Flex.device()?;
+    // Loaded and saved again rather than copied, so the shipped record has today's layout
+    // whatever version trained the run (checkpoint/legacy.rs).
+    save_model(
+        &load_model(&config, dir, &device)?,
+        &snapshot.join("model.bpk"),
+    )?;
+    fs::copy(dir.join("state.json"), snapshot.join("state.json"))
+        .with_context(|| format!("copying {}", dir.join("state.json").display()))?;
     fs::copy(run.config_path(), tmp.join("config.toml")).context("copying config.toml")?;
     // `sparling eval` writes its reports into the run directory.
     write_atomic(&tmp.join(".gitignore"), b"eval-*.json\n")?;
 
-    let device = Backend::Flex.device()?;
     let selected = SelectedCheckpoint {
         dir: snapshot.clone(),
         density: record.density,

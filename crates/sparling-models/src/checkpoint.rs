@@ -490,7 +490,12 @@ pub fn load_state(checkpoint_dir: &Path) -> Result<TrainerState, ModelError> {
     read_json(&checkpoint_dir.join("state.json"))
 }
 
-fn save_model(model: &SparlingModel, path: &Path) -> Result<(), ModelError> {
+/// Save `model`'s record (weights, BatchNorm statistics, thresholds, density) to `path`, in
+/// today's layout.
+///
+/// # Errors
+/// [`ModelError::WriteFailed`].
+pub fn save_model(model: &SparlingModel, path: &Path) -> Result<(), ModelError> {
     // Otherwise the record holds BatchNorm statistics one training step old.
     sparling_core::sync_running_states(model);
     model
