@@ -400,8 +400,9 @@ fn train_arm(
                 && RunDir::new(out).read_config()?.is_none()
             {
                 bail!(
-                    "arm {} starts from the {source} arm's run, and {} holds none: run the \
-                     {source} arm first (in the same --runs directory)",
+                    "arm {} starts from the {source} arm's run directory {}, which does not exist (a \
+                     {source} result taken from its record has no model to start from): train \
+                     the {source} arm in the same --runs directory first",
                     arm.name,
                     run.display()
                 );

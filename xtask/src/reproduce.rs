@@ -371,7 +371,13 @@ fn train_and_evaluate(
     let mut eval = evaluate(config, &opened, out, &options, device)?;
     if paper(config.domain.domain()).direct.is_some() {
         let model = opened.model.clone().valid();
-        eval.direct = Some(direct_motif_error(&model, args.samples, 50, device)?);
+        eval.direct = Some(direct_motif_error(
+            config,
+            &model,
+            args.samples,
+            50,
+            device,
+        )?);
     }
     let history = crate::curves::read_history(&run)?;
     Ok(SeedResult {

@@ -97,8 +97,8 @@ proptest! {
     }
 
     /// BatchTopK in training: the k * batch largest of each channel over the batch survive; the
-    /// inference threshold starts at the first batch's cut-off and then moves by the momentum;
-    /// inference keeps what lies above it.
+    /// inference threshold starts at the first positive cut-off and then moves by the momentum
+    /// (non-positive cut-offs leave it alone); inference keeps what lies above it.
     #[test]
     fn batch_topk_keeps_k_per_sample_over_the_batch(
         shape in shape(),
@@ -118,17 +118,26 @@ proptest! {
                 .map(|idx| kth_largest(&idx.iter().map(|&i| x[i]).collect::<Vec<_>>(), k * shape[0]))
                 .collect()
         };
+        // The inference threshold folds in positive cut-offs only.
+        let fold = |old: &[f32], cut: &[f32]| -> Vec<f32> {
+            old.iter()
+                .zip(cut)
+                .map(|(o, b)| match (o.is_finite(), *b > 0.0) {
+                    (_, false) => *o,
+                    (false, true) => *b,
+                    (true, true) => 0.75 * o + 0.25 * b,
+                })
+                .collect()
+        };
+        let unset = vec![f32::NEG_INFINITY; shape[1]];
         let y = layer.try_forward(tensor(&first, shape, &device)).expect("valid input");
         prop_assert_eq!(host(y), gated(&first, &g, &cutoffs(&first), |v, t| v >= t));
-        prop_assert_eq!(layer.thresholds().expect("readable"), cutoffs(&first));
+        let after_first = fold(&unset, &cutoffs(&first));
+        prop_assert_eq!(layer.thresholds().expect("readable"), after_first.clone());
 
         let y = layer.try_forward(tensor(&second, shape, &device)).expect("valid input");
         prop_assert_eq!(host(y), gated(&second, &g, &cutoffs(&second), |v, t| v >= t));
-        let moved: Vec<f32> = cutoffs(&first)
-            .iter()
-            .zip(cutoffs(&second))
-            .map(|(a, b)| 0.75 * a + 0.25 * b)
-            .collect();
+        let moved = fold(&after_first, &cutoffs(&second));
         let thresholds = layer.thresholds().expect("readable");
         prop_assert_eq!(&thresholds, &moved);
 

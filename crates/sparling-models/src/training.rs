@@ -289,7 +289,16 @@ impl<'c> Trainer<'c> {
             None => config.model.init(&autodiff)?,
         };
         let model = frozen(config, model);
-        let density = model.density().unwrap_or(config.model.sparsity().density);
+        // A method without a density of its own continues a fork at the source's level (the
+        // schedule's bookkeeping value), except a removed bottleneck, which starts afresh.
+        let source_level = fork
+            .as_ref()
+            .filter(|_| config.model.sparsity().method != Method::Identity)
+            .map(|o| o.density);
+        let density = model
+            .density()
+            .or(source_level)
+            .unwrap_or(config.model.sparsity().density);
         let mut schedule = config.training.schedule.init(density)?;
         if let Some(target) = fork.as_ref().and_then(|o| o.schedule_threshold) {
             schedule.set_threshold(target);

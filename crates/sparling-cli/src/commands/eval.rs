@@ -80,6 +80,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     if args.direct {
         let model = opened.checkpoint.model.clone().valid();
         report.direct = Some(direct_motif_error(
+            &opened.config,
             &model,
             args.samples,
             args.batch_size,

@@ -1,7 +1,7 @@
 //! BatchTopK: in training, the `k * batch` largest activations of each channel over the whole
 //! batch survive (so a sample may keep more or fewer than `k` per channel); inference gates with
 //! a per-channel threshold estimated from the training batches, a running average of the
-//! smallest surviving activation. Survivors keep their value (`x * [x >= t]`, then a ReLU);
+//! smallest surviving (positive) activation. Survivors keep their value (`x * [x >= t]`, then a ReLU);
 //! SPARLING instead shifts them (`relu(x - t)`).
 
 use burn::module::{Flag, Param, RunningState};
@@ -118,12 +118,12 @@ impl BatchTopK {
             let new: Vec<f32> = old
                 .iter()
                 .zip(&batch)
-                .map(|(o, b)| {
-                    if o.is_finite() {
-                        (1.0 - m) * o + m * b
-                    } else {
-                        *b
-                    }
+                // Only a positive cut-off is a surviving activation (the ReLU zeroes the rest);
+                // a batch whose k * batch-th value is not positive leaves the threshold alone.
+                .map(|(o, b)| match (o.is_finite(), *b > 0.0) {
+                    (_, false) => *o,
+                    (false, true) => *b,
+                    (true, true) => (1.0 - m) * o + m * b,
                 })
                 .collect();
             self.thresholds

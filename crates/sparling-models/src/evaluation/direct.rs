@@ -10,9 +10,10 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use sparling_data::{Dataset, SingleDigit, Split};
 
+use crate::config::RunConfig;
 use crate::error::ModelError;
 use crate::inference::read_host;
-use crate::model::SparlingModel;
+use crate::model::{ModelConfig, SparlingModel};
 
 /// The paper's evaluation size.
 pub const DIRECT_SAMPLES: usize = 10_000;
@@ -28,12 +29,15 @@ pub struct DirectReport {
     pub counts: Vec<Vec<u64>>,
 }
 
-/// The direct motif error of `model` on the first `samples` single-digit test images.
+/// The direct motif error of `model` (of the run `config`) on the first `samples` single-digit
+/// test images.
 ///
 /// # Errors
-/// A model without SPARLING's threshold (the scores without the ReLU are defined there only),
+/// A model that cannot read 32x32 images (a sequence model, a patch that does not divide 32),
+/// a model without SPARLING's threshold (the scores without the ReLU are defined there only),
 /// data or model errors.
 pub fn direct_motif_error(
+    config: &RunConfig,
     model: &SparlingModel,
     samples: usize,
     batch_size: usize,
@@ -41,6 +45,21 @@ pub fn direct_motif_error(
 ) -> Result<DirectReport, ModelError> {
     let dataset = Dataset::new(SingleDigit::paper()?, Split::Test);
     let size = dataset.domain().config().size;
+    let ModelConfig::Image(image) = &config.model else {
+        return Err(ModelError::invalid(
+            "model.kind",
+            config.model.kind(),
+            "the direct evaluation reads single-digit images with an image model",
+        ));
+    };
+    let patch = image.motif.patch;
+    if !size.is_multiple_of(patch) {
+        return Err(ModelError::invalid(
+            "model.motif.patch",
+            patch,
+            format!("must divide the {size}x{size} single-digit images of the direct evaluation"),
+        ));
+    }
     let channels = model.sparsity().channels();
     let mut counts = vec![vec![0u64; 10]; channels];
     let mut start = 0;
