@@ -38,6 +38,7 @@ mod batch_norm;
 pub mod bottleneck;
 mod error;
 pub mod schedule;
+mod shape;
 mod sparsity;
 pub mod threshold;
 

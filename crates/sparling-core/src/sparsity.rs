@@ -9,6 +9,7 @@ use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
+use crate::shape::check_maps;
 use crate::threshold::{KthMethod, kth_index, kth_smallest, kth_smallest_host, read_f32};
 
 /// Whether each channel gets its own threshold.
@@ -297,20 +298,7 @@ impl SparsityLayer {
     }
 
     fn check_shape<const D: usize>(&self, x: &Tensor<D>) -> Result<[usize; D], CoreError> {
-        if D < 3 {
-            return Err(CoreError::RankTooLow(D));
-        }
-        let dims = x.dims();
-        if dims[1] != self.settings.channels {
-            return Err(CoreError::ChannelMismatch {
-                expected: self.settings.channels,
-                got: dims[1],
-            });
-        }
-        if dims.contains(&0) {
-            return Err(CoreError::EmptyInput(dims.to_vec()));
-        }
-        Ok(dims)
+        check_maps(x, Some(self.settings.channels))
     }
 
     /// Shape the thresholds `[groups]` to broadcast against an input of rank `D`.

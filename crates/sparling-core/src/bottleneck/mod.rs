@@ -32,30 +32,7 @@ pub use topk::{TopK, TopKConfig};
 use burn::prelude::*;
 
 use crate::error::CoreError;
-
-/// `[batch, channels, ...spatial]` with rank >= 3, `channels` (if given) on axis 1 and no empty
-/// axis; returns the dims.
-pub(crate) fn check_maps<const D: usize>(
-    x: &Tensor<D>,
-    channels: Option<usize>,
-) -> Result<[usize; D], CoreError> {
-    if D < 3 {
-        return Err(CoreError::RankTooLow(D));
-    }
-    let dims = x.dims();
-    if let Some(expected) = channels
-        && dims[1] != expected
-    {
-        return Err(CoreError::ChannelMismatch {
-            expected,
-            got: dims[1],
-        });
-    }
-    if dims.contains(&0) {
-        return Err(CoreError::EmptyInput(dims.to_vec()));
-    }
-    Ok(dims)
-}
+pub(crate) use crate::shape::check_maps;
 
 /// Per-group values `[groups]` shaped to broadcast over axis 0 and 1 of `dims`: `[N, C, 1, ...]`
 /// when `per_sample`, else `[1, C, 1, ...]`, expanded to `dims`.
