@@ -9,7 +9,12 @@ use sha2::{Digest, Sha256};
 /// 256-bit big-endian digest modulo 2³² keeps its last four bytes.
 #[must_use]
 pub fn compute_seed(seed: i64, idx: u64) -> u32 {
-    let text = format!("({seed}, {idx})");
+    sha256_mod_2_32(&format!("({seed}, {idx})"))
+}
+
+/// `int(sha256(text).hexdigest(), 16) % 2**32`: the last four bytes of the big-endian digest.
+#[must_use]
+pub(crate) fn sha256_mod_2_32(text: &str) -> u32 {
     let digest = Sha256::digest(text.as_bytes());
     let bytes: &[u8] = digest.as_ref();
     let mut tail = [0u8; 4];

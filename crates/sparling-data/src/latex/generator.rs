@@ -2,7 +2,6 @@
 //! speckled, with its symbol boxes.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::fonts::{FontSet, SP_PER_PT};
 use super::layout::{Layout, layout, parse};
@@ -13,7 +12,7 @@ use super::{
 use crate::bitmap::BinaryImage;
 use crate::dataset::{Dataset, Generator, Split};
 use crate::error::{DataError, LatexError};
-use crate::seed::compute_seed;
+use crate::seed::{compute_seed, sha256_mod_2_32};
 use crate::vocab::Vocabulary;
 use sparling_numpy::{NumpyRandomState, UniformThreshold};
 
@@ -27,12 +26,7 @@ pub type LatexDataset = Dataset<LatexOcr>;
 /// dumps as a list: the hashed text is `[seed, idx, "noise"]`, e.g. `[-2, 0, "noise"]`.
 #[must_use]
 pub fn noise_seed(seed: i64, index: u64) -> u32 {
-    let text = format!("[{seed}, {index}, \"noise\"]");
-    let digest = Sha256::digest(text.as_bytes());
-    let bytes: &[u8] = digest.as_ref();
-    let mut tail = [0u8; 4];
-    tail.copy_from_slice(&bytes[bytes.len() - 4..]);
-    u32::from_be_bytes(tail)
+    sha256_mod_2_32(&format!("[{seed}, {index}, \"noise\"]"))
 }
 
 /// One LaTeX-OCR sample.
