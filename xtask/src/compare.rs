@@ -419,12 +419,7 @@ fn train_arm(
         init_from,
     )?;
     let opened = open_checkpoint(&RunDir::new(out), None, &arm.config, device)?;
-    let options = EvalOptions {
-        motif_samples: args.samples,
-        test_samples: args.samples,
-        max_length: arm.config.training.val_max_length,
-        batch_size: 50,
-    };
+    let options = EvalOptions::new(&arm.config, args.samples);
     let eval = evaluate(&arm.config, &opened, out, &options, device)?;
     Ok(ArmResult {
         arm: arm.name.clone(),

@@ -362,12 +362,7 @@ fn train_and_evaluate(
     let run = RunDir::new(out);
     let opened = open_checkpoint(&run, None, config, device)?;
     tracing::info!(seed, density = opened.selected.density, "evaluating");
-    let options = EvalOptions {
-        motif_samples: args.samples,
-        test_samples: args.samples,
-        max_length: config.training.val_max_length,
-        batch_size: 50,
-    };
+    let options = EvalOptions::new(config, args.samples);
     let mut eval = evaluate(config, &opened, out, &options, device)?;
     if paper(config.domain.domain()).direct.is_some() {
         let model = opened.model.clone().valid();

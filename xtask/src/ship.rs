@@ -107,12 +107,7 @@ pub fn run(args: &ShipArgs) -> anyhow::Result<()> {
         density: record.density,
         samples: record.samples,
     };
-    let options = EvalOptions {
-        motif_samples: args.samples,
-        test_samples: args.samples,
-        max_length: config.training.val_max_length,
-        batch_size: 50,
-    };
+    let options = EvalOptions::new(&config, args.samples);
     let opened = OpenedCheckpoint {
         model: load_model(&config, &selected.dir, &device)?,
         selected,

@@ -39,6 +39,23 @@ pub struct EvalOptions {
     pub batch_size: usize,
 }
 
+/// Batch size of an evaluation unless a caller chooses (memory only; results do not depend on
+/// it).
+pub const EVAL_BATCH_SIZE: usize = 50;
+
+impl EvalOptions {
+    /// `samples` motif-eval images and `samples` test samples, decoded to the run's validation
+    /// length, in batches of [`EVAL_BATCH_SIZE`].
+    pub fn new(config: &RunConfig, samples: usize) -> Self {
+        Self {
+            motif_samples: samples,
+            test_samples: samples,
+            max_length: config.training.val_max_length,
+            batch_size: EVAL_BATCH_SIZE,
+        }
+    }
+}
+
 /// What `sparling eval` reports and writes as JSON. Errors are fractions in `[0, 1]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {

@@ -125,10 +125,8 @@ fn tiny_audio_run_trains_and_evaluates() {
 
     let opened = open_checkpoint(&run, None, &config, &device).expect("a trained level");
     let options = EvalOptions {
-        motif_samples: 3,
-        test_samples: 3,
-        max_length: config.training.val_max_length,
         batch_size: 2,
+        ..EvalOptions::new(&config, 3)
     };
     let report = evaluate(&config, &opened, &out, &options, &device).expect("evaluation");
     assert_eq!(report.ce_method, "many-to-one");

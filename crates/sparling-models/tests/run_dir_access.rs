@@ -47,10 +47,8 @@ fn an_opened_checkpoint_survives_the_trainer_removing_it() {
     // mapped from the file failed here, inside the backend, with a panic.
     fs::remove_dir_all(run.checkpoints()).expect("remove checkpoints");
     let options = EvalOptions {
-        motif_samples: 2,
-        test_samples: 2,
-        max_length: config.training.val_max_length,
         batch_size: 2,
+        ..EvalOptions::new(&config, 2)
     };
     let report = evaluate(&config, &opened, &out, &options, &device).expect("evaluation");
     assert_eq!(report.motif_samples, 2);

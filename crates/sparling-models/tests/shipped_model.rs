@@ -30,10 +30,8 @@ fn the_shipped_model_gives_its_recorded_errors() {
     let expected: EvalReport = serde_json::from_str(&text).expect("an EvalReport");
     assert!((selected.density - expected.density).abs() <= 1e-3 * expected.density);
     let options = EvalOptions {
-        motif_samples: expected.motif_samples,
         test_samples: expected.test_samples,
-        max_length: config.training.val_max_length,
-        batch_size: 50,
+        ..EvalOptions::new(&config, expected.motif_samples)
     };
     let got =
         evaluate(&config, &opened, dir.root(), &options, &Device::flex()).expect("evaluation");

@@ -8,7 +8,9 @@ use clap::Args;
 use sparling_models::Domain;
 use sparling_models::checkpoint::write_atomic;
 use sparling_models::config::MAX_BATCH_SIZE;
-use sparling_models::evaluation::{EvalOptions, EvalReport, direct_motif_error, evaluate};
+use sparling_models::evaluation::{
+    EVAL_BATCH_SIZE, EvalOptions, EvalReport, direct_motif_error, evaluate,
+};
 
 use super::run_dir::{ModelArgs, open};
 use super::usage;
@@ -27,7 +29,7 @@ pub struct EvalArgs {
     #[arg(long)]
     json: Option<PathBuf>,
     /// Batch size of the evaluation (memory only; results do not depend on it).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = EVAL_BATCH_SIZE)]
     batch_size: usize,
     /// Also run the direct motif evaluation on `--samples` single-digit images (DigitCircle:
     /// each channel read as a digit classifier, many-to-one; the paper uses 10,000).
@@ -60,10 +62,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         ));
     }
     let options = EvalOptions {
-        motif_samples: args.samples,
-        test_samples: args.samples,
-        max_length: opened.config.training.val_max_length,
         batch_size: args.batch_size,
+        ..EvalOptions::new(&opened.config, args.samples)
     };
     tracing::info!(
         checkpoint = %opened.checkpoint.selected.dir.display(),

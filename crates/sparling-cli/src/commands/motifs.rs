@@ -13,7 +13,7 @@ use sparling_data::{Dataset, DigitCircle, DigitCircleConfig, LatexConfig, Split,
 use sparling_metrics::confusion_svg;
 use sparling_models::SparlingModel;
 use sparling_models::config::{AudioDomainConfig, DomainConfig};
-use sparling_models::evaluation::motif_confusion;
+use sparling_models::evaluation::{EVAL_BATCH_SIZE, motif_confusion};
 use sparling_models::inference::motif_maps_host;
 use sparling_models::task::Task;
 
@@ -59,7 +59,13 @@ pub fn run(args: &MotifsArgs) -> anyhow::Result<()> {
         .with_context(|| format!("creating --out {}", args.out.display()))?;
 
     let one_to_one = task.motif_protocol().hungarian;
-    let (confusion, _) = motif_confusion(&model, task, args.confusion_samples, 50, &opened.device)?;
+    let (confusion, _) = motif_confusion(
+        &model,
+        task,
+        args.confusion_samples,
+        EVAL_BATCH_SIZE,
+        &opened.device,
+    )?;
     let channel_classes = confusion.channel_classes(one_to_one);
     let channel_digits: Vec<Option<u8>> = channel_classes
         .iter()
