@@ -48,6 +48,8 @@ fn without_variant(path: &str) -> Option<String> {
 /// # Errors
 /// A malformed record.
 pub(super) fn upgrade(bytes: Bytes) -> Result<Bytes, burn_pack::Error> {
+    // Shared, the clone for the name check is a reference count, not a copy of the model.
+    let bytes = bytes.shared();
     let reader = Reader::from_bytes(bytes.clone())?;
     if !reader.tensor_names().iter().any(|n| renamed(n).is_some()) {
         return Ok(bytes);
