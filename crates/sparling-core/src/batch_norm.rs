@@ -8,6 +8,7 @@ use burn::nn::{BatchNorm, BatchNormConfig};
 use burn::prelude::*;
 
 use crate::error::CoreError;
+use crate::shape::check_maps;
 use crate::sparsity::{SparsityLayer, SparsityLayerConfig};
 
 /// Configuration of [`SparseLayerWithBatchNorm`].
@@ -113,14 +114,6 @@ impl SparseLayerWithBatchNorm {
     }
 
     fn check_channels<const D: usize>(&self, x: &Tensor<D>) -> Result<(), CoreError> {
-        if D < 3 {
-            return Err(CoreError::RankTooLow(D));
-        }
-        let got = x.dims()[1];
-        let expected = self.sparsity.channels();
-        if got != expected {
-            return Err(CoreError::ChannelMismatch { expected, got });
-        }
-        Ok(())
+        check_maps(x, Some(self.sparsity.channels())).map(|_| ())
     }
 }
