@@ -13,12 +13,16 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use burn::module::Module;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use sparling_core::{Method, ScheduleConfig};
 use sparling_metrics::plot::labelled_scatter_svg;
 use sparling_models::checkpoint::{RunDir, open_checkpoint, write_atomic};
-use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate};
+use sparling_models::config::Objective;
+use sparling_models::evaluation::{
+    DirectReport, EVAL_BATCH_SIZE, EvalOptions, EvalReport, direct_motif_error, evaluate,
+};
 use sparling_models::fork::InitFrom;
 use sparling_models::modules::sparsity::Scope;
 use sparling_models::{Backend, Domain, RunConfig, TrainSummary, presets};
@@ -70,6 +74,8 @@ struct PaperRow {
     e2e_edit: Option<f64>,
     /// Density in percent.
     density: Option<f64>,
+    /// Direct single-digit error.
+    direct: Option<f64>,
 }
 
 /// One configuration of the comparison.
@@ -111,6 +117,7 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
         ce: Some(ce),
         e2e_edit: Some(e2e),
         density: Some(density),
+        direct: None,
     };
     let e2e_only = |e2e| PaperRow {
         e2e_edit: Some(e2e),
@@ -121,7 +128,10 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
             name: "sparling".into(),
             what: "SPARLING (per-channel threshold, BatchNorm, Algorithm 1)",
             config: base.clone(),
-            paper: row(1.48, 0.42, 1.16, 0.74, 0.005),
+            paper: PaperRow {
+                direct: Some(1.24),
+                ..row(1.48, 0.42, 1.16, 0.74, 0.005)
+            },
             paper_note: "Table 1, 9 seeds, at 5.02e-5",
             fork_of: None,
         },
@@ -186,6 +196,18 @@ fn arms(base: &RunConfig) -> Vec<Arm> {
             paper: PaperRow::default(),
             paper_note: "bar chart only",
             fork_of: Some("sparling"),
+        },
+        Arm {
+            name: "direct".into(),
+            what: "the motif model alone, trained on single digits (cross-entropy on each \
+                   channel's spatial maximum), batch 200, Adam 1e-5",
+            config: presets::digit_circle_direct(base.clone()),
+            paper: PaperRow {
+                direct: Some(0.01),
+                ..PaperRow::default()
+            },
+            paper_note: "9 seeds at 1 M samples; single digits only",
+            fork_of: None,
         },
     ];
     for (weight, paper) in [
@@ -269,7 +291,12 @@ struct ArmResult {
     arm: String,
     seed: i64,
     summary: TrainSummary,
-    eval: EvalReport,
+    /// Motif and end-to-end errors (none for the direct baseline, which has neither a
+    /// bottleneck nor a trained downstream model).
+    eval: Option<EvalReport>,
+    /// The direct single-digit evaluation, for the arms where it is defined: SPARLING's
+    /// thresholds and the directly trained motif model.
+    direct: Option<DirectReport>,
 }
 
 /// `<results>/methods/<domain>-<preset>-<arm>-seed<S>.json`.
@@ -278,6 +305,10 @@ struct ArmRecord {
     config: RunConfig,
     budget_minutes: f64,
     samples: usize,
+    /// For an arm forked from another: the training samples of the source run it started
+    /// from, so that a record of a fork of an older source is not reused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source_samples: Option<u64>,
     result: ArmResult,
 }
 
@@ -335,7 +366,11 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
             let stem = format!("{}-{}-{}-seed{seed}", args.domain, args.preset, arm.name);
             let out = args.runs.join(&stem);
             let record_path = records.join(format!("{stem}.json"));
-            let result = match reuse(&out, &record_path, &arm.config, args)? {
+            let source_samples = match arm.fork_of {
+                Some(source) => source_samples(source, seed, &results, &records, args)?,
+                None => None,
+            };
+            let result = match reuse(&out, &record_path, &arm.config, source_samples, args)? {
                 Some(result) => {
                     tracing::info!(arm = arm.name, seed, "no run directory; using the record");
                     result
@@ -346,6 +381,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
                         config: arm.config.clone(),
                         budget_minutes: args.budget_minutes,
                         samples: args.samples,
+                        source_samples,
                         result,
                     };
                     write_atomic(
@@ -361,11 +397,13 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     write_table(args, &chosen, &results)
 }
 
-/// The recorded result of an arm without a run directory, if its record matches.
+/// The recorded result of an arm without a run directory, if its record matches (for a fork,
+/// also the training samples of its source).
 fn reuse(
     out: &Path,
     record: &Path,
     config: &RunConfig,
+    source_samples: Option<u64>,
     args: &CompareArgs,
 ) -> anyhow::Result<Option<ArmResult>> {
     if RunDir::new(out).read_config()?.is_some() {
@@ -376,8 +414,28 @@ fn reuse(
     };
     let same = record.config == *config
         && record.samples == args.samples
-        && record.budget_minutes == args.budget_minutes;
+        && record.budget_minutes == args.budget_minutes
+        && record.source_samples == source_samples;
     Ok(same.then_some(record.result))
+}
+
+/// Training samples of the `source` arm's run for `seed`: from this invocation's results, or
+/// else from its record.
+fn source_samples(
+    source: &str,
+    seed: i64,
+    results: &[ArmResult],
+    records: &Path,
+    args: &CompareArgs,
+) -> anyhow::Result<Option<u64>> {
+    if let Some(r) = results.iter().find(|r| r.arm == source && r.seed == seed) {
+        return Ok(Some(r.summary.samples));
+    }
+    let stem = format!("{}-{}-{source}-seed{seed}", args.domain, args.preset);
+    Ok(
+        read_record::<ArmRecord>(&records.join(format!("{stem}.json")))?
+            .map(|r| r.result.summary.samples),
+    )
 }
 
 /// Train (or resume) one arm within the budget and evaluate it at the lowest density it
@@ -418,14 +476,34 @@ fn train_arm(
         Some(args.budget_minutes * 60.0),
         init_from,
     )?;
-    let opened = open_checkpoint(&RunDir::new(out), None, &arm.config, device)?;
-    let options = EvalOptions::new(&arm.config, args.samples);
-    let eval = evaluate(&arm.config, &opened, out, &options, device)?;
+    let config = &arm.config;
+    let opened = open_checkpoint(&RunDir::new(out), None, config, device)?;
+    let direct_model = config.training.objective == Objective::DirectDigits;
+    let eval = if direct_model {
+        None
+    } else {
+        let options = EvalOptions::new(config, args.samples);
+        Some(evaluate(config, &opened, out, &options, device)?)
+    };
+    let method = &config.model.sparsity().method;
+    let direct = if direct_model || *method == Method::Sparling {
+        let model = opened.model.clone().valid();
+        Some(direct_motif_error(
+            config,
+            &model,
+            args.samples,
+            EVAL_BATCH_SIZE,
+            device,
+        )?)
+    } else {
+        None
+    };
     Ok(ArmResult {
         arm: arm.name.clone(),
         seed,
         summary,
         eval,
+        direct,
     })
 }
 
@@ -458,12 +536,13 @@ fn write_table(args: &CompareArgs, arms: &[&Arm], results: &[ArmResult]) -> anyh
     )?;
     let points: Vec<(String, f64, f64)> = results
         .iter()
-        .map(|r| {
-            (
+        .filter_map(|r| {
+            let eval = r.eval.as_ref()?;
+            Some((
                 format!("{} (seed {})", r.arm, r.seed),
-                r.eval.measured_density,
-                100.0 * r.eval.ce,
-            )
+                eval.measured_density,
+                100.0 * eval.ce,
+            ))
         })
         .collect();
     let svg = format!("{stem}.svg");
@@ -496,33 +575,40 @@ fn render(
         md,
         "Produced by `{command}`. Every arm starts from the `{}` preset and trains for {} \
          minutes (validations excluded), then is evaluated at the lowest density it trained \
-         on {} motif-eval images and {} test samples. A budget comparison is not the \
-         paper's full-length runs: arms that learn slowly are cut short. Errors in %; \
+         on {} motif-eval images and {} test samples; the direct column is the single-digit \
+         evaluation on {} images, for the arms where it is defined. A budget comparison is \
+         not the paper's full-length runs: arms that learn slowly are cut short. Errors in %; \
          \"ours\" / \"paper\".\n",
-        args.preset, args.budget_minutes, args.samples, args.samples
+        args.preset, args.budget_minutes, args.samples, args.samples, args.samples
     )?;
     writeln!(
         md,
-        "| arm | what | seed | density reached | measured density | FPE | FNE | CE | E2EE (edit) | stopped | paper FPE / FNE / CE / E2EE / density % |"
+        "| arm | what | seed | samples | density reached | measured density | FPE | FNE | CE | E2EE (edit) | direct | stopped | paper FPE / FNE / CE / E2EE / density % / direct |"
     )?;
-    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|")?;
+    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
     for r in results {
         let Some(arm) = arms.iter().find(|a| a.name == r.arm) else {
             bail!("result of unknown arm {}", r.arm);
         };
         let p = arm.paper;
+        let e = r.eval.as_ref();
+        let ours = |f: fn(&EvalReport) -> f64| e.map_or("–".to_string(), |e| pct(f(e)));
+        let density =
+            |f: fn(&EvalReport) -> f64| e.map_or("–".to_string(), |e| format!("{:.3e}", f(e)));
         writeln!(
             md,
-            "| `{}` | {} | {} | {:.3e} | {:.3e} | {} | {} | {} | {} | {} | {} / {} / {} / {} / {} ({}) |",
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} / {} / {} / {} / {} ({}) |",
             r.arm,
             arm.what,
             r.seed,
-            r.eval.density,
-            r.eval.measured_density,
-            pct(r.eval.fpe),
-            pct(r.eval.fne),
-            pct(r.eval.ce),
-            pct(r.eval.e2e_edit_error),
+            r.summary.samples,
+            density(|e| e.density),
+            density(|e| e.measured_density),
+            ours(|e| e.fpe),
+            ours(|e| e.fne),
+            ours(|e| e.ce),
+            ours(|e| e.e2e_edit_error),
+            r.direct.as_ref().map_or("–".to_string(), |d| pct(d.error)),
             r.summary
                 .stopped
                 .map_or("–".to_string(), |s| format!("{s:?}")),
@@ -531,6 +617,7 @@ fn render(
             paper(p.ce),
             paper(p.e2e_edit),
             paper(p.density),
+            paper(p.direct),
             arm.paper_note
         )?;
     }
@@ -565,7 +652,7 @@ mod tests {
             budget_minutes: 0.002,
             preset: "tiny".into(),
             seeds: "1".into(),
-            arms: Some("sparling,l1-1,top-k-1,retrained".into()),
+            arms: Some("sparling,l1-1,top-k-1,retrained,direct".into()),
             list: false,
             runs: dir.path().join("runs"),
             results: dir.path().join("results"),
@@ -575,7 +662,13 @@ mod tests {
         run(&args).expect("runs");
         let md = std::fs::read_to_string(dir.path().join("results/digit-circle-methods.md"))
             .expect("table");
-        for arm in ["`sparling`", "`l1-1`", "`top-k-1`", "`retrained`"] {
+        for arm in [
+            "`sparling`",
+            "`l1-1`",
+            "`top-k-1`",
+            "`retrained`",
+            "`direct`",
+        ] {
             assert!(md.contains(arm), "{md}");
         }
         assert!(
@@ -586,7 +679,7 @@ mod tests {
         let records = std::fs::read_dir(dir.path().join("results/methods"))
             .expect("records")
             .count();
-        assert_eq!(records, 4);
+        assert_eq!(records, 5);
         // Without run directories the records stand in for the runs.
         std::fs::remove_dir_all(dir.path().join("runs")).expect("remove");
         run(&args).expect("from records");
@@ -595,6 +688,21 @@ mod tests {
                 .join("runs")
                 .join("digit-circle-tiny-sparling-seed1")
                 .exists()
+        );
+        // A sparling record of another run: the retrained record, forked from the old one, is
+        // stale, and retraining it needs the new sparling run.
+        let sparling = dir
+            .path()
+            .join("results/methods/digit-circle-tiny-sparling-seed1.json");
+        let mut record: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&sparling).expect("record"))
+                .expect("json");
+        record["result"]["summary"]["samples"] = serde_json::json!(1_000_000);
+        std::fs::write(&sparling, record.to_string()).expect("write");
+        let err = run(&args).expect_err("the stale retrained record is not reused");
+        assert!(
+            err.to_string().contains("arm retrained starts from"),
+            "{err}"
         );
     }
 }

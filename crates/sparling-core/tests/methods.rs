@@ -315,10 +315,17 @@ fn every_method_works_behind_one_interface() {
             Method::Identity => {
                 assert!(bottleneck.batch_norm().is_none());
                 assert_eq!(host(out.maps), x);
+                // The direct evaluation's scores are the logits themselves.
+                let scores = bottleneck
+                    .forward_without_relu(tensor(&x, shape, &device))
+                    .expect("identity scores");
+                assert_eq!(host(scores), x);
             }
             _ => {
                 assert_eq!(bottleneck.density(), None, "{name}");
                 assert!(bottleneck.set_density(0.1).is_err(), "{name}");
+                let scores = bottleneck.forward_without_relu(tensor(&x, shape, &device));
+                assert!(scores.is_err(), "{name}: no scores without the ReLU");
             }
         }
     }

@@ -18,13 +18,13 @@ use sparling_data::Split;
 use sparling_metrics::{ConfusionMatrix, SequenceErrors};
 
 use crate::checkpoint::OpenedCheckpoint;
-use crate::config::RunConfig;
+use crate::config::{Objective, RunConfig};
 use crate::error::ModelError;
 use crate::inference::{motif_maps_host, predict};
 use crate::model::SparlingModel;
 use crate::task::Task;
 
-pub use direct::{DIRECT_SAMPLES, DirectReport, direct_motif_error};
+pub use direct::{DIRECT_SAMPLES, DirectReport, DirectRunReport, direct_motif_error};
 
 /// Evaluation sizes.
 #[derive(Clone, Debug)]
@@ -105,6 +105,14 @@ pub fn evaluate(
     options: &EvalOptions,
     device: &Device,
 ) -> Result<EvalReport, ModelError> {
+    if config.training.objective == Objective::DirectDigits {
+        return Err(ModelError::invalid(
+            "training.objective",
+            "direct-digits",
+            "a directly trained motif model has no sparsity and no trained downstream model; \
+             it is evaluated on single digits only (direct_motif_error, `sparling eval`)",
+        ));
+    }
     let task = config.domain.task()?;
     let selected = &opened.selected;
     let model = opened.model.clone().valid();

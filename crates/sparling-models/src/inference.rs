@@ -6,7 +6,7 @@ use sparling_data::{Split, Vocabulary};
 
 use crate::error::ModelError;
 use crate::model::SparlingModel;
-use crate::task::Task;
+use crate::task::{Task, digit_classes};
 
 /// Greedy decoding: start from `<s>`, append the argmax token up to `max_length` times, stop early
 /// once every sequence has emitted `</s>` (the decoder is causal, so this cannot change any
@@ -95,6 +95,42 @@ pub fn exact_match_accuracy(pairs: &[Prediction]) -> f64 {
         return 0.0;
     }
     pairs.iter().filter(|(p, t)| p == t).count() as f64 / pairs.len() as f64
+}
+
+/// Fraction of `count` single-digit examples of `split` whose largest channel maximum is their
+/// digit's channel (the direct objective's validation signal).
+///
+/// # Errors
+/// Data or model errors, or targets that are not single digits.
+pub fn digit_accuracy(
+    model: &SparlingModel,
+    task: &dyn Task,
+    split: Split,
+    count: usize,
+    batch_size: usize,
+    device: &Device,
+) -> Result<f64, ModelError> {
+    let mut correct = 0usize;
+    let mut start = 0;
+    while start < count {
+        let len = batch_size.min(count - start);
+        let batch = task.batch(split, start as u64, len)?;
+        let classes = digit_classes(&batch.targets)?;
+        let inputs = Tensor::from_data(TensorData::new(batch.inputs, batch.shape), device);
+        let predicted = model.spatial_maxima(inputs)?.argmax(1);
+        let predicted = predicted
+            .into_data()
+            .convert::<i64>()
+            .try_into_vec::<i64>()
+            .map_err(|e| ModelError::TensorData(format!("{e:?}")))?;
+        correct += predicted
+            .iter()
+            .zip(&classes)
+            .filter(|(p, c)| p == c)
+            .count();
+        start += len;
+    }
+    Ok(correct as f64 / count.max(1) as f64)
 }
 
 /// Post-sparsity motif maps of a batch as a host array `[batch, motifs, H, W]`.

@@ -1,6 +1,7 @@
 //! Tasks: a data domain seen as `(input array, target tokens)` pairs, so the training loop and
 //! the evaluation code are shared by all domains. One file per domain: `task/digit_circle.rs`,
-//! `task/audio.rs`, `task/latex.rs`.
+//! `task/audio.rs`, `task/latex.rs`, and
+//! `task/single_digit.rs` (the direct baseline's data).
 
 use sparling_data::latex::LatexOcr;
 use sparling_data::{DigitCircle, Split, Vocabulary};
@@ -12,10 +13,12 @@ use crate::error::ModelError;
 mod audio;
 mod digit_circle;
 mod latex;
+mod single_digit;
 
 pub use audio::AudioTask;
 pub use digit_circle::DigitCircleTask;
 pub use latex::{LATEX_FOOTPRINT_PAD, LatexTask, latex_motifs};
+pub use single_digit::{SingleDigitTask, digit_classes};
 
 /// A batch of examples as host arrays.
 #[derive(Clone, Debug, PartialEq)]

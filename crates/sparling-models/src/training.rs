@@ -24,13 +24,13 @@ use crate::checkpoint::{
     RunDir, StopReason, TrainerState, ValidationRecord, load_model, load_model_into,
     load_optimizer, load_state,
 };
-use crate::config::{LearningRateSchedule, RunConfig};
-use crate::data::{TensorBatch, masked_cross_entropy};
+use crate::config::{LearningRateSchedule, Objective, RunConfig};
+use crate::data::{TensorBatch, cross_entropy, masked_cross_entropy};
 use crate::error::ModelError;
 use crate::fork::{self, ForkOrigin, InitFrom};
-use crate::inference::{exact_match_accuracy, predict};
+use crate::inference::{digit_accuracy, exact_match_accuracy, predict};
 use crate::model::SparlingModel;
-use crate::task::{Batch, Task};
+use crate::task::{Batch, Task, digit_classes};
 
 /// Batch size used for validation decoding (memory only; results do not depend on it).
 const VAL_BATCH: usize = 50;
@@ -399,22 +399,39 @@ impl<'c> Trainer<'c> {
         self.clock = Instant::now();
     }
 
-    /// One optimizer step on `batch` (teacher-forced masked cross-entropy plus the sparsity
-    /// method's loss term if it has one, backward, learning rate of the schedule, Adam with the
-    /// configured clipping); returns the batch's task loss (the cross-entropy).
+    /// One optimizer step on `batch` (the objective's cross-entropy, teacher-forced and masked
+    /// for label sequences, plus the sparsity method's loss term if it has one; backward,
+    /// learning rate of the schedule, Adam with the configured clipping); returns the batch's
+    /// task loss (the cross-entropy).
     ///
     /// # Errors
     /// [`ModelError::Diverged`] for a non-finite loss; data shape errors.
     pub fn step(&mut self, batch: &Batch) -> Result<f64, ModelError> {
         let autodiff = self.device.clone().autodiff();
         autodiff.seed(step_seed(self.config.seed, self.state.samples));
-        let batch = TensorBatch::new(batch, &autodiff);
-        let output = self
-            .model
-            .forward_with_penalty(batch.inputs, batch.decoder_inputs)?;
-        let task = masked_cross_entropy(output.logits, batch.targets, batch.mask);
+        let (task, penalty) = match self.config.training.objective {
+            Objective::Sequence => {
+                let batch = TensorBatch::new(batch, &autodiff);
+                let output = self
+                    .model
+                    .forward_with_penalty(batch.inputs, batch.decoder_inputs)?;
+                let loss = masked_cross_entropy(output.logits, batch.targets, batch.mask);
+                (loss, output.penalty)
+            }
+            Objective::DirectDigits => {
+                let classes = digit_classes(&batch.targets)?;
+                let n = classes.len();
+                let classes = Tensor::from_data(TensorData::new(classes, [n]), &autodiff);
+                let inputs = Tensor::from_data(
+                    TensorData::new(batch.inputs.clone(), batch.shape),
+                    &autodiff,
+                );
+                let logits = self.model.spatial_maxima(inputs)?;
+                (cross_entropy(logits, classes), None)
+            }
+        };
         let loss_value = f64::from(task.clone().into_scalar::<f32>());
-        let (loss, penalty_value) = match output.penalty {
+        let (loss, penalty_value) = match penalty {
             Some(penalty) => {
                 let value = f64::from(penalty.clone().into_scalar::<f32>());
                 (task + penalty, value)
@@ -443,7 +460,8 @@ impl<'c> Trainer<'c> {
         self.state.samples - self.state.last_validation >= every
     }
 
-    /// Validate (exact-match accuracy on the validation split), feed the schedule and, when it
+    /// Validate (exact-match accuracy on the validation split; the largest channel's accuracy
+    /// for the direct objective), feed the schedule and, when it
     /// lowers the density, keep the last model of the level as a snapshot in `run` first (what
     /// the paper reports). Marks the run finished once the density would fall below
     /// `training.done_at_density`. The time spent here is not training time.
@@ -476,16 +494,21 @@ impl<'c> Trainer<'c> {
         let density = self.density();
         let state = &mut self.state;
         let eval = self.model.valid();
-        let pairs = predict(
-            &eval,
-            task,
-            Split::Val,
-            t.val_samples_at(density),
-            VAL_BATCH,
-            t.val_max_length,
-            &self.device,
-        )?;
-        let accuracy = exact_match_accuracy(&pairs);
+        let count = t.val_samples_at(density);
+        let accuracy = match t.objective {
+            Objective::Sequence => exact_match_accuracy(&predict(
+                &eval,
+                task,
+                Split::Val,
+                count,
+                VAL_BATCH,
+                t.val_max_length,
+                &self.device,
+            )?),
+            Objective::DirectDigits => {
+                digit_accuracy(&eval, task, Split::Val, count, VAL_BATCH, &self.device)?
+            }
+        };
         let next = state.schedule.update(state.samples, accuracy)?;
         let thresholds = self.model.sparsity().thresholds()?;
         let record = ValidationRecord {
@@ -577,7 +600,7 @@ pub fn train(
     let run = RunDir::new(&options.out);
     // Build the task and check a fork's source first: a bad one must fail before anything is
     // written.
-    let task = config.domain.task()?;
+    let task = config.training_task()?;
     let fork = match &options.init_from {
         Some(init) if options.resume => {
             return Err(ModelError::invalid(

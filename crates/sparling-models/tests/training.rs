@@ -545,3 +545,72 @@ fn a_retrained_fork_keeps_the_motif_model_and_trains_the_rest() {
     assert_ne!(part(&before, "decoder"), part(&after, "decoder"));
     assert!(part(&after, "sparsity").is_empty(), "no bottleneck left");
 }
+
+/// The "direct" baseline: the motif model alone learns to tell single digits apart from the
+/// spatial maxima of its channels, is validated by their accuracy, and is evaluated on single
+/// digits only.
+#[test]
+fn the_direct_baseline_learns_single_digits_and_is_evaluated_directly() {
+    use sparling_models::checkpoint::open_checkpoint;
+    use sparling_models::evaluation::{EvalOptions, direct_motif_error, evaluate};
+    let _one = exclusive();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = presets::digit_circle_direct(tiny());
+    let t = &mut config.training;
+    t.batch_size = 32;
+    t.learning_rate = 1e-2;
+    t.val_every = 320;
+    t.val_samples = 200;
+    t.max_samples = 1_920;
+    let text = config.to_toml().expect("toml");
+    assert!(text.contains("objective = \"direct-digits\""), "{text}");
+    assert_eq!(
+        RunConfig::from_toml(&text, Path::new("config.toml")).expect("reads back"),
+        config
+    );
+    train(&config, &options(dir.path()), &mut Quiet).expect("direct run");
+    let records = history(dir.path());
+    let first = &records[0];
+    let last = records.last().expect("validations");
+    let value = |r: &serde_json::Value, key: &str| r[key].as_f64().expect(key);
+    assert!(
+        value(last, "loss") < value(first, "loss") - 0.2,
+        "{first} -> {last}"
+    );
+    assert!(value(last, "accuracy") > 0.25, "{last}");
+
+    let device = Device::flex();
+    let opened = open_checkpoint(&RunDir::new(dir.path()), None, &config, &device).expect("open");
+    let model = opened.model.clone().valid();
+    let direct = direct_motif_error(&config, &model, 200, 50, &device).expect("direct");
+    assert!(direct.error < 0.7, "{direct:?}");
+    let Err(ModelError::InvalidConfig { field, .. }) = evaluate(
+        &config,
+        &opened,
+        dir.path(),
+        &EvalOptions::new(&config, 4),
+        &device,
+    ) else {
+        panic!("the motif and end-to-end evaluation of a direct model must be refused");
+    };
+    assert_eq!(field, "training.objective");
+}
+
+/// The direct objective reads ten channels of an image motif model, alone.
+#[test]
+fn the_direct_objective_needs_ten_channels_of_a_lone_image_motif_model() {
+    use sparling_core::Method;
+    let direct = presets::digit_circle_direct(tiny());
+    direct.validate().expect("the preset is valid");
+    let field = |config: RunConfig| match config.validate() {
+        Err(ModelError::InvalidConfig { field, .. }) => field,
+        other => panic!("expected an invalid config, got {other:?}"),
+    };
+    let mut sparse = direct.clone();
+    sparse.model.sparsity_mut().method = Method::Sparling;
+    assert_eq!(field(sparse), "model.sparsity.method");
+    let mut audio = presets::audio("tiny", 1).expect("audio preset");
+    audio.training.objective = sparling_models::config::Objective::DirectDigits;
+    audio.model.sparsity_mut().method = Method::Identity;
+    assert_eq!(field(audio), "training.objective");
+}

@@ -7,9 +7,10 @@ use burn::module::Module;
 use clap::Args;
 use sparling_models::Domain;
 use sparling_models::checkpoint::write_atomic;
-use sparling_models::config::MAX_BATCH_SIZE;
+use sparling_models::config::{MAX_BATCH_SIZE, Objective};
 use sparling_models::evaluation::{
-    EVAL_BATCH_SIZE, EvalOptions, EvalReport, direct_motif_error, evaluate,
+    DirectReport, DirectRunReport, EVAL_BATCH_SIZE, EvalOptions, EvalReport, direct_motif_error,
+    evaluate,
 };
 
 use super::run_dir::{ModelArgs, open};
@@ -32,7 +33,8 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = EVAL_BATCH_SIZE)]
     batch_size: usize,
     /// Also run the direct motif evaluation on `--samples` single-digit images (DigitCircle:
-    /// each channel read as a digit classifier, many-to-one; the paper uses 10,000).
+    /// each channel read as a digit classifier, many-to-one; the paper uses 10,000). A run of
+    /// the direct baseline (`training.objective = "direct-digits"`) gets only this evaluation.
     #[arg(long)]
     direct: bool,
 }
@@ -61,6 +63,34 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             opened.config.domain.name()
         ));
     }
+    let report_path = |density: f64| {
+        args.json
+            .clone()
+            .unwrap_or_else(|| opened.dir.root().join(format!("eval-{density:.3e}.json")))
+    };
+    if opened.config.training.objective == Objective::DirectDigits {
+        // The directly trained motif model has only the single-digit evaluation.
+        let selected = &opened.checkpoint.selected;
+        let report = DirectRunReport {
+            run: opened.dir.root().to_path_buf(),
+            checkpoint: selected.dir.clone(),
+            samples: selected.samples,
+            direct: direct_motif_error(
+                &opened.config,
+                &opened.checkpoint.model.clone().valid(),
+                args.samples,
+                args.batch_size,
+                &opened.device,
+            )?,
+        };
+        println!(
+            "checkpoint   {}\n{} training samples (the motif model alone, on single digits)\n{}",
+            report.checkpoint.display(),
+            report.samples,
+            direct_line(&report.direct)
+        );
+        return write_report(&report, &report_path(selected.density));
+    }
     let options = EvalOptions {
         batch_size: args.batch_size,
         ..EvalOptions::new(&opened.config, args.samples)
@@ -88,16 +118,23 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         )?);
     }
     print!("{}", table(&report));
-    let path = args.json.clone().unwrap_or_else(|| {
-        opened
-            .dir
-            .root()
-            .join(format!("eval-{:.3e}.json", report.density))
-    });
-    write_atomic(&path, serde_json::to_string_pretty(&report)?.as_bytes())
+    write_report(&report, &report_path(report.density))
+}
+
+fn write_report(report: &impl serde::Serialize, path: &Path) -> anyhow::Result<()> {
+    write_atomic(path, serde_json::to_string_pretty(report)?.as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
     println!("report: {}", path.display());
     Ok(())
+}
+
+/// The direct evaluation as one line of the table.
+fn direct_line(d: &DirectReport) -> String {
+    format!(
+        "direct       {:6.2} %   ({} single-digit images, many-to-one)\n",
+        100.0 * d.error,
+        d.samples
+    )
 }
 
 /// Checked before the (long) evaluation: the report can be written at `path`, and `path` is
@@ -136,13 +173,7 @@ fn check_report_path(path: &Path, run: &Path) -> Result<(), String> {
 /// The report as a plain-text table (percentages, like the paper).
 pub fn table(r: &EvalReport) -> String {
     let pct = |x: f64| format!("{:6.2} %", 100.0 * x);
-    let direct = r.direct.as_ref().map_or(String::new(), |d| {
-        format!(
-            "direct       {}   ({} single-digit images, many-to-one)\n",
-            pct(d.error),
-            d.samples
-        )
-    });
+    let direct = r.direct.as_ref().map_or(String::new(), direct_line);
     format!(
         "checkpoint   {}\n\
          density      {:.3e} (measured {:.3e}), {} training samples\n\

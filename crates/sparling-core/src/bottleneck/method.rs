@@ -321,8 +321,9 @@ impl Bottleneck {
         Ok(BottleneckOutput { maps, penalty })
     }
 
-    /// BatchNorm (if any) then `x - t` without the ReLU, for SPARLING (see
-    /// [`SparsityLayer::forward_without_relu`]): the motif scores of the direct evaluation.
+    /// The motif scores of the direct evaluation: for SPARLING, BatchNorm (if any) then `x - t`
+    /// without the ReLU (see [`SparsityLayer::forward_without_relu`]); for
+    /// [`Method::Identity`] (the directly trained motif model), the motif logits themselves.
     ///
     /// # Errors
     /// Shape errors, or [`CoreError::InvalidMethodParameter`] for another method.
@@ -331,12 +332,16 @@ impl Bottleneck {
         x: Tensor<D>,
     ) -> Result<Tensor<D>, CoreError> {
         super::check_maps(&x, Some(self.channels))?;
+        if self.method == Method::Identity {
+            return Ok(x);
+        }
         let MethodLayer::Sparling(layer) = &self.layer else {
             return Err(CoreError::InvalidMethodParameter {
                 method: self.method.name(),
                 name: "scores",
                 value: f64::NAN,
-                allowed: "SPARLING's threshold (scores without the ReLU are defined only there)",
+                allowed: "SPARLING's threshold or identity (scores without the ReLU are defined \
+                          only there)",
             });
         };
         let x = match &self.batch_norm {

@@ -9,12 +9,17 @@ use serde::{Deserialize, Serialize};
 
 pub use domain::{AudioDomainConfig, DomainConfig};
 pub use training::{
-    CurriculumStage, LearningRateSchedule, LowDensityTraining, MAX_BATCH_SIZE, TrainingConfig,
+    CurriculumStage, LearningRateSchedule, LowDensityTraining, MAX_BATCH_SIZE, Objective,
+    TrainingConfig,
 };
+
+use sparling_core::Method;
+use sparling_data::{SingleDigit, SingleDigitConfig};
 
 use crate::error::ModelError;
 use crate::model::ModelConfig;
 use crate::modules::sparsity::SparsityConfig;
+use crate::task::{SingleDigitTask, Task};
 
 /// Everything that defines a run; stored as `config.toml` in the run directory.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -63,6 +68,69 @@ impl RunConfig {
         t.schedule.init(density)?;
         for stage in &t.curriculum {
             self.domain.with_max_motifs(stage.max_motifs)?;
+        }
+        if t.objective == Objective::DirectDigits {
+            self.check_direct_digits()?;
+        }
+        Ok(())
+    }
+
+    /// The task the training loop draws its batches and validations from: the domain's, or
+    /// the single digits of [`Objective::DirectDigits`].
+    ///
+    /// # Errors
+    /// As [`DomainConfig::task`].
+    pub fn training_task(&self) -> Result<Box<dyn Task>, ModelError> {
+        match self.training.objective {
+            Objective::Sequence => self.domain.task(),
+            Objective::DirectDigits => Ok(Box::new(SingleDigitTask::new(SingleDigit::paper()?))),
+        }
+    }
+
+    /// [`Objective::DirectDigits`] trains an image motif model with one channel per digit,
+    /// alone, on DigitCircle's single digits.
+    fn check_direct_digits(&self) -> Result<(), ModelError> {
+        const WHY: &str = "the direct-digits objective";
+        let DomainConfig::DigitCircle(_) = &self.domain else {
+            return Err(ModelError::invalid(
+                "training.objective",
+                "direct-digits",
+                format!(
+                    "needs the digit-circle domain (its single digits); this run is {}",
+                    self.domain.name()
+                ),
+            ));
+        };
+        let ModelConfig::Image(image) = &self.model else {
+            return Err(ModelError::invalid(
+                "model.kind",
+                self.model.kind(),
+                format!("{WHY} reads single-digit images with an `image` model"),
+            ));
+        };
+        let size = SingleDigitConfig::default().size;
+        image.check_image(size, size)?;
+        if image.motif.motifs != 10 {
+            return Err(ModelError::invalid(
+                "model.motif.motifs",
+                image.motif.motifs,
+                format!("must be 10 for {WHY}: each channel's maximum is one digit's logit"),
+            ));
+        }
+        let method = &image.sparsity.method;
+        if *method != Method::Identity {
+            return Err(ModelError::invalid(
+                "model.sparsity.method",
+                method.name(),
+                format!("must be identity for {WHY}: the motif model trains alone"),
+            ));
+        }
+        if !self.training.curriculum.is_empty() {
+            return Err(ModelError::invalid(
+                "training.curriculum",
+                self.training.curriculum.len(),
+                format!("must be empty for {WHY} (every image holds one digit)"),
+            ));
         }
         Ok(())
     }

@@ -21,6 +21,31 @@ pub enum LearningRateSchedule {
     },
 }
 
+/// What a run trains the model to predict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Objective {
+    /// The paper's: the domain's label sequence, teacher-forced cross-entropy through the whole
+    /// model, validated by exact match.
+    #[default]
+    Sequence,
+    /// The paper's "directly trained motifs" baseline (its `pae-11bb1`; the authors'
+    /// `LaTeXPredictorJustMotifsModelStub`, kavigupta/sparling-repro): the motif model alone
+    /// reads 32x32 single-digit images, each channel's maximum over space is the logit of one
+    /// digit, and the loss is the cross-entropy against the digit; validated by the accuracy
+    /// of the largest channel. The bottleneck must be `identity`; the downstream model is not
+    /// used. DigitCircle only (its digit stamps).
+    DirectDigits,
+}
+
+impl Objective {
+    /// Whether this is the default [`Objective::Sequence`] (left out of `config.toml`).
+    #[must_use]
+    pub fn is_sequence(&self) -> bool {
+        *self == Objective::Sequence
+    }
+}
+
 /// One stage of a training-data curriculum: until `until_samples` training samples have been
 /// seen, examples hold at most `max_motifs` motifs (digits per image or per clip). Labels stay
 /// the only supervision; only the training distribution changes, validation and test never do.
@@ -69,6 +94,9 @@ pub struct TrainingConfig {
     /// Validation size and learning rate once the density is low (the paper keeps both).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub low_density: Option<LowDensityTraining>,
+    /// What the model is trained to predict (default: the label sequence).
+    #[serde(default, skip_serializing_if = "Objective::is_sequence")]
+    pub objective: Objective,
     /// Train only the downstream model: the motif model's parameters get no gradient (the
     /// paper's "retrained" baseline, forked from a SPARLING run with the bottleneck replaced
     /// by `identity`).

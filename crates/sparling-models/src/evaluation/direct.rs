@@ -4,7 +4,10 @@
 //! BatchNorm then `x - t` without the ReLU (so a digit whose activations fall below the threshold
 //! still has a preferred channel), the maximum over space per channel, and the channel with the
 //! largest maximum is the prediction. The error is many-to-one: each channel is credited with the
-//! digit it predicts most often.
+//! digit it predicts most often. A directly trained motif model (the baseline of the same
+//! name) has no threshold: its motif logits are the scores.
+
+use std::path::PathBuf;
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -29,13 +32,27 @@ pub struct DirectReport {
     pub counts: Vec<Vec<u64>>,
 }
 
+/// What `sparling eval` reports for a directly trained motif model
+/// ([`crate::config::Objective::DirectDigits`]), which has only the direct evaluation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DirectRunReport {
+    /// Run directory.
+    pub run: PathBuf,
+    /// Checkpoint evaluated.
+    pub checkpoint: PathBuf,
+    /// Training samples behind the model.
+    pub samples: u64,
+    /// The evaluation.
+    pub direct: DirectReport,
+}
+
 /// The direct motif error of `model` (of the run `config`) on the first `samples` single-digit
 /// test images.
 ///
 /// # Errors
 /// A model that cannot read 32x32 images (a sequence model, a patch that does not divide 32),
-/// a model without SPARLING's threshold (the scores without the ReLU are defined there only),
-/// data or model errors.
+/// a model with neither SPARLING's threshold nor the identity (the scores without the ReLU are
+/// defined only there), data or model errors.
 pub fn direct_motif_error(
     config: &RunConfig,
     model: &SparlingModel,

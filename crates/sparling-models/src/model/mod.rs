@@ -185,7 +185,8 @@ impl SparlingModel {
     }
 
     /// BatchNorm then `x - t` without the ReLU, same layout as [`Self::motif_maps`]: the motif
-    /// scores used by the direct motif evaluation on single digits (SPARLING only).
+    /// scores used by the direct motif evaluation on single digits (SPARLING, and the motif
+    /// logits themselves without a bottleneck).
     ///
     /// # Errors
     /// Shape errors, or another sparsity method.
@@ -193,6 +194,17 @@ impl SparlingModel {
         Ok(self
             .sparsity
             .forward_without_relu(self.front.motif_logits(input)?)?)
+    }
+
+    /// Each channel's maximum over space, `[batch, motifs]`: the digit logits of the direct
+    /// objective ([`crate::config::Objective::DirectDigits`]).
+    ///
+    /// # Errors
+    /// As [`Self::motif_maps`].
+    pub fn spatial_maxima(&self, input: Tensor<4>) -> Result<Tensor<2>, ModelError> {
+        let maps = self.motif_maps(input)?;
+        let [n, c, _, _] = maps.dims();
+        Ok(maps.flatten::<3>(2, 3).max_dim(2).reshape([n, c]))
     }
 
     /// Encoder memory `[batch, S, d_model]`.

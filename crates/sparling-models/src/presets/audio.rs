@@ -9,7 +9,7 @@ use sparling_data::AudioConfig;
 
 use super::{cpu_transformer, transformer};
 use crate::config::{
-    AudioDomainConfig, DomainConfig, LearningRateSchedule, RunConfig, TrainingConfig,
+    AudioDomainConfig, DomainConfig, LearningRateSchedule, Objective, RunConfig, TrainingConfig,
 };
 use crate::domain::Domain;
 use crate::error::ModelError;
@@ -138,6 +138,7 @@ pub fn audio_paper(seed: i64) -> RunConfig {
             curriculum: Vec::new(),
             low_density: None,
             freeze_motifs: false,
+            objective: Objective::Sequence,
         },
     }
 }

@@ -6,7 +6,7 @@ use sparling_data::DigitCircleConfig;
 
 use super::{cpu_transformer, transformer};
 use crate::config::{
-    DomainConfig, LearningRateSchedule, LowDensityTraining, RunConfig, TrainingConfig,
+    DomainConfig, LearningRateSchedule, LowDensityTraining, Objective, RunConfig, TrainingConfig,
 };
 use crate::domain::Domain;
 use crate::error::ModelError;
@@ -19,7 +19,7 @@ use crate::modules::positional::Positions;
 use crate::modules::sparsity::{Scope, SparsityConfig};
 
 /// Preset names per domain.
-pub const DIGIT_CIRCLE_PRESETS: [&str; 3] = ["paper", "cpu", "tiny"];
+pub const DIGIT_CIRCLE_PRESETS: [&str; 4] = ["paper", "cpu", "tiny", "direct"];
 
 /// DigitCircle's theoretical minimum density: mean digits / (100 * 100 * 10), over
 /// `RandomState(0..999)` (`load_sparsity_bars` in the authors'
@@ -35,6 +35,11 @@ pub fn digit_circle(name: &str, seed: i64) -> Result<RunConfig, ModelError> {
         "paper" => digit_circle_paper(seed),
         "cpu" => digit_circle_cpu(seed),
         "tiny" => digit_circle_tiny(seed),
+        "direct" => {
+            let mut c = digit_circle_direct(digit_circle_paper(seed));
+            c.preset = "direct".into();
+            c
+        }
         _ => {
             return Err(ModelError::UnknownPreset {
                 name: name.into(),
@@ -120,6 +125,7 @@ fn paper_run(seed: i64, model: ImageModelConfig) -> RunConfig {
             curriculum: Vec::new(),
             low_density: None,
             freeze_motifs: false,
+            objective: Objective::Sequence,
         },
     }
 }
@@ -204,4 +210,50 @@ pub fn digit_circle_tiny(seed: i64) -> RunConfig {
     c.preset = "tiny".into();
     super::tiny_training(&mut c.training);
     c
+}
+
+/// The paper's "directly trained motifs" baseline around `base`'s motif model (`pae-11bb1`, the
+/// authors' `pixel_art/experiments/pae-11bb1.py`, kavigupta/sparling-repro; docs/methods.md):
+/// the motif model alone on single-digit images ([`Objective::DirectDigits`]), no bottleneck,
+/// batch 200, Adam 1e-5, validation every 50,000 samples on 1,000 single digits, 1 M samples.
+/// The preset `direct` is this around the `paper` model.
+pub fn digit_circle_direct(mut base: RunConfig) -> RunConfig {
+    let sparsity = base.model.sparsity_mut();
+    sparsity.method = Method::Identity;
+    sparsity.batch_norm = false;
+    let t = &mut base.training;
+    t.objective = Objective::DirectDigits;
+    t.batch_size = 200;
+    t.learning_rate = 1e-5;
+    t.learning_rate_schedule = LearningRateSchedule::Constant;
+    t.val_every = 50_000;
+    t.val_samples = 1_000;
+    t.max_samples = 1_000_000;
+    // No density to anneal: the schedule must never fire.
+    t.schedule = ScheduleConfig::Constant;
+    t.done_at_density = 0.0;
+    t.low_density = None;
+    t.curriculum = Vec::new();
+    base
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_validate_and_read_back_from_toml() {
+        for name in DIGIT_CIRCLE_PRESETS {
+            let c = digit_circle(name, 1).expect("preset");
+            c.validate().expect(name);
+            assert_eq!(c.preset, name);
+            let text = c.to_toml().expect("toml");
+            let back = RunConfig::from_toml(&text, std::path::Path::new("config.toml"));
+            assert_eq!(back.expect(name), c);
+        }
+        let direct = digit_circle("direct", 1).expect("direct");
+        assert_eq!(direct.training.objective, Objective::DirectDigits);
+        assert_eq!(direct.model.motif(), digit_circle_paper(1).model.motif());
+        assert!(digit_circle("huge", 1).is_err());
+    }
 }

@@ -5,7 +5,7 @@ use sparling_core::{LinearThresholdAdaptiveConfig, Method, ScheduleConfig};
 use sparling_data::LatexConfig;
 
 use super::{cpu_transformer, transformer};
-use crate::config::{DomainConfig, LearningRateSchedule, RunConfig, TrainingConfig};
+use crate::config::{DomainConfig, LearningRateSchedule, Objective, RunConfig, TrainingConfig};
 use crate::domain::Domain;
 use crate::error::ModelError;
 use crate::model::{ImageModelConfig, ModelConfig};
@@ -144,6 +144,7 @@ fn paper_run(seed: i64, model: ImageModelConfig) -> RunConfig {
             curriculum: Vec::new(),
             low_density: None,
             freeze_motifs: false,
+            objective: Objective::Sequence,
         },
     }
 }

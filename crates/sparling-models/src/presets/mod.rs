@@ -13,7 +13,7 @@ pub use audio::{
 };
 pub use digit_circle::{
     DIGIT_CIRCLE_MIN_DENSITY, DIGIT_CIRCLE_PRESETS, digit_circle, digit_circle_cpu,
-    digit_circle_paper, digit_circle_tiny,
+    digit_circle_direct, digit_circle_paper, digit_circle_tiny,
 };
 pub use latex::{
     LATEX_CPU_DONE_AT_DENSITY, LATEX_MEAN_SYMBOLS, LATEX_MIN_DENSITY, LATEX_PAPER_EVAL_DENSITY,
