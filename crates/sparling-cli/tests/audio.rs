@@ -138,6 +138,49 @@ fn tiny_audio_run_trains_evaluates_and_draws_motifs() {
     succeeded(&output);
     let printed = stdout(&output);
     assert!(printed.contains("many-to-one"), "{printed}");
+    assert!(printed.contains("held out     theo"), "{printed}");
+
+    // Another voice, for evaluation only: its report sits beside the first.
+    let allison = fsdd_dir().join("../../allison-digits");
+    let output = sparling()
+        .args(["eval", "--samples", "3", "--batch-size", "2", "--run"])
+        .arg(&run)
+        .arg("--test-voice")
+        .arg(format!("allison={}", allison.display()))
+        .output()
+        .unwrap();
+    succeeded(&output);
+    assert!(stdout(&output).contains("held out     allison"));
+    let reports: Vec<String> = file_names(&run)
+        .into_iter()
+        .filter(|n| n.starts_with("eval-"))
+        .collect();
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert!(reports.iter().any(|n| n.ends_with("-allison.json")));
+    // A missing directory, and FSDD's own speakers (they would be tested on their training
+    // voices), are refused as usage errors.
+    for voice in [
+        "ghost=/nonexistent/voice".to_owned(),
+        format!("fsdd={}", fsdd_dir().display()),
+    ] {
+        let output = sparling()
+            .args(["eval", "--samples", "3", "--run"])
+            .arg(&run)
+            .args(["--test-voice", &voice])
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{voice}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("--test-voice"),
+            "{}",
+            stderr(&output)
+        );
+    }
 
     let pictures = dir.path().join("motifs");
     let output = sparling()

@@ -56,6 +56,14 @@ pub enum ModelError {
         /// The environment variable consulted when no directory is configured.
         env: &'static str,
     },
+    /// The test voice's recordings could not be read.
+    #[error("test voice {dir}: {cause}")]
+    TestVoice {
+        /// The directory given.
+        dir: PathBuf,
+        /// What went wrong.
+        cause: DataError,
+    },
     /// A model input of the wrong shape.
     #[error("model input has shape {found:?}; expected {expected}")]
     InputShape {

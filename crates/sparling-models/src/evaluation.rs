@@ -18,7 +18,7 @@ use sparling_data::Split;
 use sparling_metrics::{ConfusionMatrix, SequenceErrors};
 
 use crate::checkpoint::OpenedCheckpoint;
-use crate::config::{Objective, RunConfig};
+use crate::config::{DomainConfig, Objective, RunConfig};
 use crate::error::ModelError;
 use crate::inference::{motif_maps_host, predict};
 use crate::model::SparlingModel;
@@ -88,6 +88,10 @@ pub struct EvalReport {
     /// Confusion counts: rows are the true classes then "none", columns the channels then
     /// "none".
     pub confusion: Vec<Vec<u64>>,
+    /// Audio: the held-out voices the motif-eval and test clips were drawn from (the test
+    /// voice's name, or the configured test speakers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_out: Option<String>,
     /// The direct single-digit motif evaluation, when asked for ([`direct_motif_error`];
     /// DigitCircle with SPARLING's threshold only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,6 +169,13 @@ pub fn evaluate(
         e2e_exact_error: metric(sequences.exact_match_error())?,
         e2e_edit_error: metric(sequences.edit_distance_error())?,
         confusion: confusion_rows(&confusion),
+        held_out: match &config.domain {
+            DomainConfig::Audio(a) => Some(match &a.test_voice {
+                Some(voice) => voice.name.clone(),
+                None => a.audio.test_speakers.join(","),
+            }),
+            _ => None,
+        },
         direct: None,
     })
 }

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use burn::module::Module;
 use clap::Args;
-use sparling_models::Domain;
 use sparling_models::checkpoint::write_atomic;
-use sparling_models::config::{MAX_BATCH_SIZE, Objective};
+use sparling_models::config::{DomainConfig, MAX_BATCH_SIZE, Objective, TestVoice};
 use sparling_models::evaluation::{
     DirectReport, DirectRunReport, EVAL_BATCH_SIZE, EvalOptions, EvalReport, direct_motif_error,
     evaluate,
 };
+use sparling_models::{Domain, ModelError};
 
 use super::run_dir::{ModelArgs, open};
 use super::usage;
@@ -37,6 +37,35 @@ pub struct EvalArgs {
     /// the direct baseline (`training.objective = "direct-digits"`) gets only this evaluation.
     #[arg(long)]
     direct: bool,
+    /// Audio: evaluate on another voice instead of the held-out speakers, `NAME=DIR` or `DIR`
+    /// (named after the directory): `{digit}.wav` files are that voice, FSDD-named files keep
+    /// their speakers. Only evaluation reads it. The default report is then
+    /// `RUN/eval-DENSITY-NAME.json`.
+    #[arg(long, value_name = "[NAME=]DIR", value_parser = parse_test_voice)]
+    test_voice: Option<TestVoice>,
+}
+
+/// `NAME=DIR` or `DIR` (the voice is named after the directory's last component).
+fn parse_test_voice(value: &str) -> Result<TestVoice, String> {
+    let (name, dir) = match value.split_once('=') {
+        Some((name, dir)) => (name.to_owned(), PathBuf::from(dir)),
+        None => {
+            let dir = PathBuf::from(value);
+            let name = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| format!("`{value}` names no directory to take a voice name from"))?
+                .to_owned();
+            (name, dir)
+        }
+    };
+    if name.is_empty() || name.contains(['_', '/', '\\']) {
+        return Err(format!(
+            "voice name `{name}`: must be non-empty, without `_` or path separators (give \
+             NAME=DIR)"
+        ));
+    }
+    Ok(TestVoice { name, dir })
 }
 
 /// Run `sparling eval`.
@@ -56,17 +85,33 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     {
         return usage(format!("--json {}: {why}", path.display()));
     }
-    let opened = open(&args.model)?;
+    let mut opened = open(&args.model)?;
     if args.direct && opened.config.domain.domain() != Domain::DigitCircle {
         return usage(format!(
             "--direct: the single-digit evaluation exists for digit-circle runs; this run is {}",
             opened.config.domain.name()
         ));
     }
+    if let Some(voice) = &args.test_voice {
+        let DomainConfig::Audio(audio) = &mut opened.config.domain else {
+            return usage(format!(
+                "--test-voice: only audio runs have voices; this run is {}",
+                opened.config.domain.name()
+            ));
+        };
+        audio.test_voice = Some(voice.clone());
+    }
+    let voice = args
+        .test_voice
+        .as_ref()
+        .map_or(String::new(), |v| format!("-{}", v.name));
     let report_path = |density: f64| {
-        args.json
-            .clone()
-            .unwrap_or_else(|| opened.dir.root().join(format!("eval-{density:.3e}.json")))
+        args.json.clone().unwrap_or_else(|| {
+            opened
+                .dir
+                .root()
+                .join(format!("eval-{density:.3e}{voice}.json"))
+        })
     };
     if opened.config.training.objective == Objective::DirectDigits {
         // The directly trained motif model has only the single-digit evaluation.
@@ -100,13 +145,18 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         density = opened.checkpoint.selected.density,
         "evaluating"
     );
-    let mut report = evaluate(
+    let mut report = match evaluate(
         &opened.config,
         &opened.checkpoint,
         opened.dir.root(),
         &options,
         &opened.device,
-    )?;
+    ) {
+        Ok(report) => report,
+        // The voice is the user's input: a bad one is a usage error.
+        Err(e @ ModelError::TestVoice { .. }) => return usage(format!("--test-voice: {e}")),
+        Err(e) => return Err(e.into()),
+    };
     if args.direct {
         let model = opened.checkpoint.model.clone().valid();
         report.direct = Some(direct_motif_error(
@@ -174,6 +224,10 @@ fn check_report_path(path: &Path, run: &Path) -> Result<(), String> {
 pub fn table(r: &EvalReport) -> String {
     let pct = |x: f64| format!("{:6.2} %", 100.0 * x);
     let direct = r.direct.as_ref().map_or(String::new(), direct_line);
+    let held_out = r
+        .held_out
+        .as_ref()
+        .map_or(String::new(), |v| format!("held out     {v}\n"));
     format!(
         "checkpoint   {}\n\
          density      {:.3e} (measured {:.3e}), {} training samples\n\
@@ -182,7 +236,7 @@ pub fn table(r: &EvalReport) -> String {
          CE           {}   ({})\n\
          E2EE exact   {}   ({} test samples)\n\
          E2EE edit    {}\n\
-         {}",
+         {}{}",
         r.checkpoint.display(),
         r.density,
         r.measured_density,
@@ -195,6 +249,7 @@ pub fn table(r: &EvalReport) -> String {
         pct(r.e2e_exact_error),
         r.test_samples,
         pct(r.e2e_edit_error),
+        held_out,
         direct,
     )
 }

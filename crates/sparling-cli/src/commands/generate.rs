@@ -267,6 +267,7 @@ fn write_audio(args: &AudioSampleArgs) -> anyhow::Result<()> {
     let config = AudioDomainConfig {
         recordings: args.data.clone(),
         audio: AudioConfig::default(),
+        test_voice: None,
     };
     let sequence = audio_sequence(&config)?;
     let clips = sequence.clip().clone();

@@ -157,7 +157,65 @@ impl RecordingIndex {
     /// [`AudioError::BadFileName`], or a per-file error from decoding (unreadable, wrong
     /// sample rate, not mono, unsupported format, empty).
     pub fn load(dir: impl AsRef<Path>) -> Result<Self, AudioError> {
-        let dir = dir.as_ref();
+        Self::load_named(dir.as_ref(), |name| {
+            parse_file_name(name)?;
+            Ok(name.to_owned())
+        })
+    }
+
+    /// The recordings of other voices for evaluation (a test voice): every `*.wav` of `dir`,
+    /// where `{digit}.wav` is take 0 of the voice `voice` (`{digit}_{voice}_0.wav`) and an
+    /// FSDD-named `{digit}_{speaker}_{take}.wav` keeps its own speaker. The index's
+    /// [`speakers`](Self::speakers) are then the voices found.
+    ///
+    /// # Errors
+    /// As [`load`](Self::load), and [`AudioError::InvalidParameter`] for a voice name that is
+    /// empty or holds `_` or a path separator (it becomes part of a file name).
+    pub fn load_voice(dir: impl AsRef<Path>, voice: &str) -> Result<Self, AudioError> {
+        if voice.is_empty() || voice.contains(['_', '/', '\\']) {
+            return Err(AudioError::InvalidParameter {
+                name: "test voice name",
+                value: voice.to_owned(),
+                reason: "must be non-empty, without `_` or path separators",
+            });
+        }
+        Self::load_named(dir.as_ref(), |name| {
+            let single_digit = name
+                .strip_suffix(".wav")
+                .filter(|stem| stem.len() == 1 && stem.as_bytes()[0].is_ascii_digit());
+            match single_digit {
+                Some(digit) => Ok(format!("{digit}_{voice}_0.wav")),
+                None => parse_file_name(name)
+                    .map(|_| name.to_owned())
+                    .map_err(|_| "expected {digit}.wav or {digit}_{speaker}_{take}.wav"),
+            }
+        })
+    }
+
+    /// This index with the recordings of `other` added (for example a test voice next to the
+    /// training speakers).
+    ///
+    /// # Errors
+    /// [`AudioError::SpeakerOverlap`] if a speaker has recordings in both.
+    pub fn merged(&self, other: &RecordingIndex) -> Result<Self, AudioError> {
+        if let Some(s) = other.speakers.iter().find(|s| self.speakers.contains(s)) {
+            return Err(AudioError::SpeakerOverlap { speaker: s.clone() });
+        }
+        let recordings = self
+            .recordings
+            .iter()
+            .chain(&other.recordings)
+            .cloned()
+            .collect();
+        Ok(Self::from_recordings(self.dir.clone(), recordings))
+    }
+
+    /// Lists `dir` and decodes every `*.wav`, named in the index by `name` of its file name
+    /// (an FSDD name, or the reason it cannot have one).
+    fn load_named(
+        dir: &Path,
+        name: impl Fn(&str) -> Result<String, &'static str>,
+    ) -> Result<Self, AudioError> {
         if !dir.is_dir() {
             return Err(AudioError::MissingDirectory {
                 path: dir.to_owned(),
@@ -188,14 +246,15 @@ impl RecordingIndex {
                 path: dir.to_owned(),
             });
         }
-        files.sort_unstable();
         // Check every name before decoding anything, so a bad name is reported cheaply.
-        for (name, path) in &files {
-            parse_file_name(name).map_err(|reason| AudioError::BadFileName {
-                path: path.clone(),
-                reason,
-            })?;
-        }
+        let mut files = files
+            .into_iter()
+            .map(|(file, path)| match name(&file) {
+                Ok(indexed) => Ok((indexed, path)),
+                Err(reason) => Err(AudioError::BadFileName { path, reason }),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        files.sort_unstable();
         let recordings = files
             .par_iter()
             .map(|(name, path)| {
@@ -404,6 +463,39 @@ mod tests {
         let r = &index.recordings()[0];
         assert_eq!(r.samples(), [0.0, 0.5, -1.0, 32_767.0 / 32_768.0]);
         assert_eq!((r.digit(), r.speaker(), r.take()), (3, "bob", 1));
+    }
+
+    #[test]
+    fn a_test_voice_is_indexed_under_its_name_and_merged_beside_the_speakers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in ["0.wav", "7.wav", "3_eve_4.wav"] {
+            write_wav(&dir.path().join(name), 8000, 1, &[1, 2, 3]);
+        }
+        let voice = RecordingIndex::load_voice(dir.path(), "allison").expect("loads");
+        let names: Vec<&str> = voice.recordings().iter().map(|r| r.file_name()).collect();
+        assert_eq!(names, ["0_allison_0.wav", "3_eve_4.wav", "7_allison_0.wav"]);
+        assert_eq!(voice.speakers(), ["allison", "eve"]);
+        for bad in ["", "al_lison", "a/b"] {
+            assert!(
+                RecordingIndex::load_voice(dir.path(), bad).is_err(),
+                "{bad:?}"
+            );
+        }
+        write_wav(&dir.path().join("12.wav"), 8000, 1, &[1]);
+        let err = RecordingIndex::load_voice(dir.path(), "allison").expect_err("12.wav");
+        assert!(err.to_string().contains("12.wav"), "{err}");
+
+        let train = RecordingIndex::from_recordings(
+            "fsdd",
+            vec![Recording::new("0_bob_0.wav", vec![0.5]).expect("valid")],
+        );
+        let merged = train.merged(&voice).expect("disjoint speakers");
+        assert_eq!(merged.speakers(), ["allison", "bob", "eve"]);
+        assert_eq!(merged.len(), 4);
+        assert!(matches!(
+            merged.merged(&train),
+            Err(AudioError::SpeakerOverlap { speaker }) if speaker == "bob"
+        ));
     }
 
     #[test]

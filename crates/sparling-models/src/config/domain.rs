@@ -22,6 +22,22 @@ pub struct AudioDomainConfig {
     /// speakers split 5 / 1).
     #[serde(default)]
     pub audio: AudioConfig,
+    /// Other voices that replace the held-out speakers of the test and motif-eval splits, for
+    /// evaluation only (`sparling eval --test-voice`); training and validation never read them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_voice: Option<TestVoice>,
+}
+
+/// A directory of recordings of voices outside the training data, evaluated in place of the
+/// held-out speakers: `{digit}.wav` files are the voice `name` (take 0), FSDD-named files keep
+/// their own speaker (`RecordingIndex::load_voice`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestVoice {
+    /// The voice's name in reports (and of its `{digit}.wav` files).
+    pub name: String,
+    /// The directory.
+    pub dir: PathBuf,
 }
 
 /// The data domain of a run.

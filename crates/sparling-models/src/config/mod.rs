@@ -7,7 +7,7 @@ mod training;
 
 use serde::{Deserialize, Serialize};
 
-pub use domain::{AudioDomainConfig, DomainConfig};
+pub use domain::{AudioDomainConfig, DomainConfig, TestVoice};
 pub use training::{
     CurriculumStage, LearningRateSchedule, LowDensityTraining, MAX_BATCH_SIZE, Objective,
     TrainingConfig,

@@ -85,6 +85,7 @@ pub fn audio_paper(seed: i64) -> RunConfig {
         domain: DomainConfig::Audio(AudioDomainConfig {
             recordings: None,
             audio,
+            test_voice: None,
         }),
         model: ModelConfig::Sequence(SequenceModelConfig {
             motif: MotifConfig {

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex, Weak};
 
 use rayon::prelude::*;
 use sparling_data::audio::{FSDD_ENV, resolve_recordings_dir};
-use sparling_data::{AudioClip, AudioSequence, Dataset, RecordingIndex, Split, Vocabulary};
+use sparling_data::{
+    AudioClip, AudioConfig, AudioSequence, Dataset, RecordingIndex, Split, Vocabulary,
+};
 use sparling_metrics::{Footprint, TrueMotif};
 
 use super::{Batch, MotifProtocol, Task};
@@ -152,13 +154,31 @@ impl AudioDomainConfig {
         })
     }
 
-    /// The model-input domain over the recordings.
+    /// The model-input domain over the recordings; with a test voice, its voices are the
+    /// held-out speakers.
     ///
     /// # Errors
     /// As [`Self::recordings`], or a configuration that does not fit the recordings (unknown
-    /// speaker, a speaker without some digit).
+    /// speaker, a speaker without some digit, a test voice named like a training speaker).
     pub fn sequence(&self) -> Result<AudioSequence, ModelError> {
-        let clips = AudioClip::new(self.audio.clone(), self.recordings()?)?;
+        let recordings = self.recordings()?;
+        let clips = match &self.test_voice {
+            None => AudioClip::new(self.audio.clone(), recordings)?,
+            Some(voice) => {
+                let bad_voice = |e: sparling_data::AudioError| ModelError::TestVoice {
+                    dir: voice.dir.clone(),
+                    cause: e.into(),
+                };
+                let voices =
+                    RecordingIndex::load_voice(&voice.dir, &voice.name).map_err(bad_voice)?;
+                let audio = AudioConfig {
+                    test_speakers: voices.speakers().to_vec(),
+                    ..self.audio.clone()
+                };
+                let merged = recordings.merged(&voices).map_err(bad_voice)?;
+                AudioClip::new(audio, Arc::new(merged))?
+            }
+        };
         Ok(AudioSequence::new(clips)?)
     }
 }
