@@ -363,3 +363,83 @@ proptest! {
         prop_assert_eq!(&one[1], &dataset.get(start + 1).unwrap());
     }
 }
+
+fn augmented_domain(level: sparling_data::audio::Level) -> AudioSequence {
+    let config = AudioConfig {
+        augment: Some(sparling_data::audio::Augmentation::default()),
+        level,
+        ..AudioConfig::default()
+    };
+    AudioSequence::new(AudioClip::new(config, index()).unwrap()).unwrap()
+}
+
+/// Augmentation changes the training clips only, never their labels, digits, speakers or
+/// recordings (those come from the numpy stream before it), and the same sample is drawn
+/// twice the same; validation, test and motif-eval clips are the paper's.
+#[test]
+fn augmentation_changes_training_sounds_only() {
+    use sparling_data::audio::Level;
+    let plain = AudioSequence::new(clip_domain()).unwrap();
+    let augmented = augmented_domain(Level::Absolute);
+    let train = Split::Train { seed: 3 };
+    let a = Dataset::new(augmented.clone(), train).batch(0, 6).unwrap();
+    let again = Dataset::new(augmented.clone(), train).batch(0, 6).unwrap();
+    let p = Dataset::new(plain.clone(), train).batch(0, 6).unwrap();
+    assert_eq!(a, again, "deterministic");
+    for (a, p) in a.iter().zip(&p) {
+        assert_eq!(a.label, p.label);
+        assert_ne!(a.features, p.features);
+        let files = |s: &sparling_data::AudioSequenceSample| -> Vec<String> {
+            s.motifs.iter().map(|m| m.file.clone()).collect()
+        };
+        assert_eq!(files(a), files(p));
+        for (m, q) in a.motifs.iter().zip(&p.motifs) {
+            let aug = m
+                .augmentation
+                .expect("every training recording is augmented");
+            assert!((aug.speed - 1.0).abs() <= 0.1 && (aug.warp - 1.0).abs() <= 0.1);
+            assert!(aug.gain_db.abs() <= 6.0);
+            let want = (q.len as f64 / aug.speed).round() as usize;
+            assert_eq!(m.len, want.max(1));
+            assert!(m.frames.end <= a.n_frames);
+        }
+    }
+    for split in [Split::Val, Split::Test, Split::MotifEval] {
+        let a = Dataset::new(augmented.clone(), split).batch(0, 3).unwrap();
+        let p = Dataset::new(plain.clone(), split).batch(0, 3).unwrap();
+        assert_eq!(a, p, "{split}");
+    }
+}
+
+/// With the clip-percentile level, a clip's input does not depend on its recording level: the
+/// same clip scaled by 20 dB (noise included) gives the same features.
+#[test]
+fn the_clip_level_makes_the_input_level_independent() {
+    use sparling_data::audio::Level;
+    let level = Level::ClipPercentile { percentile: 99.0 };
+    let config = AudioConfig {
+        level: level.clone(),
+        ..AudioConfig::default()
+    };
+    let domain = AudioSequence::new(AudioClip::new(config, index()).unwrap()).unwrap();
+    let absolute = AudioSequence::new(clip_domain()).unwrap();
+    let mut clip = domain.clip().sample_seed(Split::Test, 5).unwrap();
+    let quiet = domain.featurize(&clip).unwrap();
+    let quiet_abs = absolute.featurize(&clip).unwrap();
+    for v in &mut clip.audio {
+        *v *= 10.0;
+    }
+    let loud = domain.featurize(&clip).unwrap();
+    let worst = quiet
+        .features
+        .iter()
+        .zip(&loud.features)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(worst < 1e-3, "{worst} dB");
+    // The paper's absolute level moves by the gain.
+    let loud_abs = absolute.featurize(&clip).unwrap();
+    for (a, b) in loud_abs.features.iter().zip(&quiet_abs.features) {
+        assert!((a - b - 20.0).abs() < 1e-3, "{a} vs {b}");
+    }
+}

@@ -2,11 +2,13 @@
 //! `pixel_art/audo_mnist/data/dataset.py`, kavigupta/sparling-repro) and its ground-truth motifs
 //! (the `placed_stamps` of `AudioClipDomainSpectrogram` in the same file).
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::augment::{Augmentation, RecordingAugmentation, augmentation_seed};
 use super::config::{AudioConfig, SpeakerRole};
 use super::recordings::{Recording, RecordingIndex};
 use crate::dataset::{Generator, Split};
@@ -20,7 +22,7 @@ use sparling_numpy::NumpyRandomState;
 pub const MAX_PLACEMENT_ATTEMPTS: u64 = 1_000_000;
 
 /// One spoken digit placed in a clip: its ground-truth motif.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SpokenDigit {
     /// The digit (the motif class).
     pub digit: u8,
@@ -35,6 +37,9 @@ pub struct SpokenDigit {
     /// Spectrogram frames it covers (all mel bands):
     /// `[start·F/N, start·F/N + len·F/N)` with integer division, F = frames, N = samples.
     pub frames: Range<usize>,
+    /// What augmentation did to the recording (training split with augmentation only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augmentation: Option<RecordingAugmentation>,
 }
 
 /// One clip with its metadata.
@@ -174,6 +179,21 @@ impl AudioClip {
         role: SpeakerRole,
         rng: &mut NumpyRandomState,
     ) -> Result<AudioClipSample, AudioError> {
+        self.sample_role_augmented(role, rng, None)
+    }
+
+    /// [`sample_role`](Self::sample_role), each chosen recording transformed by
+    /// [`RecordingAugmentation`]s drawn from `augment` (its own stream, after the numpy
+    /// stream's choice of recordings) before it is placed.
+    ///
+    /// # Errors
+    /// As [`sample_role`](Self::sample_role).
+    pub fn sample_role_augmented(
+        &self,
+        role: SpeakerRole,
+        rng: &mut NumpyRandomState,
+        augment: Option<(&Augmentation, &mut NumpyRandomState)>,
+    ) -> Result<AudioClipSample, AudioError> {
         let pool = match role {
             SpeakerRole::Train => &self.train,
             SpeakerRole::Test => &self.test,
@@ -190,22 +210,38 @@ impl AudioClip {
                 (s, &self.recordings.recordings()[position])
             })
             .collect();
-        let lengths: Vec<usize> = chosen.iter().map(|(_, r)| r.len()).collect();
+        let (sources, augmentations): (Vec<Cow<'_, [f32]>>, Vec<_>) = match augment {
+            None => chosen
+                .iter()
+                .map(|(_, r)| (Cow::Borrowed(r.samples()), None))
+                .unzip(),
+            Some((augment, aug_rng)) => chosen
+                .iter()
+                .map(|(_, r)| {
+                    let a = augment.draw_recording(aug_rng);
+                    (Cow::Owned(a.apply(r.samples())), Some(a))
+                })
+                .unzip(),
+        };
+        let lengths: Vec<usize> = sources.iter().map(|s| s.len()).collect();
         let starts = place(rng, &lengths, self.clip_samples)?;
 
         let mut audio = vec![0f32; self.clip_samples];
         let mut motifs = Vec::with_capacity(n);
-        for ((&digit, &(s, rec)), &start) in digits.iter().zip(&chosen).zip(&starts) {
-            audio[start..start + rec.len()].copy_from_slice(rec.samples());
+        let placed = digits.iter().zip(&chosen).zip(&starts).zip(&sources);
+        for ((((&digit, &(s, rec)), &start), source), augmentation) in placed.zip(augmentations) {
+            let len = source.len();
+            audio[start..start + len].copy_from_slice(source);
             let first = start * self.n_frames / self.clip_samples;
-            let len = rec.len() * self.n_frames / self.clip_samples;
+            let frames = len * self.n_frames / self.clip_samples;
             motifs.push(SpokenDigit {
                 digit,
                 speaker: pool.names[s].clone(),
                 file: rec.file_name().to_owned(),
                 start,
-                len: rec.len(),
-                frames: first..first + len,
+                len,
+                frames: first..first + frames,
+                augmentation,
             });
         }
         // audio (f32) + noise (f64) is float64 in numpy; torch's .float() rounds it back.
@@ -217,6 +253,30 @@ impl AudioClip {
             label: digits,
             motifs,
         })
+    }
+
+    /// Sample `index` of `split` from its numpy stream `rng`, with the augmentation stream
+    /// of that sample if the split is augmented (the training split, when the configuration
+    /// asks for it). The augmentation stream is returned, positioned after the recordings'
+    /// draws, for the spectrogram's own draws.
+    ///
+    /// # Errors
+    /// As [`sample_role`](Self::sample_role).
+    pub fn sample_augmented(
+        &self,
+        split: Split,
+        index: u64,
+        rng: &mut NumpyRandomState,
+    ) -> Result<(AudioClipSample, Option<NumpyRandomState>), AudioError> {
+        let role = SpeakerRole::of(split);
+        match (&self.config.augment, split) {
+            (Some(augment), Split::Train { seed }) => {
+                let mut aug_rng = NumpyRandomState::new(augmentation_seed(seed, index));
+                let clip = self.sample_role_augmented(role, rng, Some((augment, &mut aug_rng)))?;
+                Ok((clip, Some(aug_rng)))
+            }
+            _ => Ok((self.sample_role(role, rng)?, None)),
+        }
     }
 
     /// `sample_role(SpeakerRole::of(split), RandomState(seed))`.
@@ -281,6 +341,16 @@ impl Generator for AudioClip {
         rng: &mut NumpyRandomState,
     ) -> Result<AudioClipSample, DataError> {
         Ok(self.sample_role(SpeakerRole::of(split), rng)?)
+    }
+
+    /// As [`AudioClip::sample_augmented`].
+    fn sample_at(
+        &self,
+        split: Split,
+        index: u64,
+        rng: &mut NumpyRandomState,
+    ) -> Result<AudioClipSample, DataError> {
+        Ok(self.sample_augmented(split, index, rng)?.0)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::augment::{Augmentation, Level};
 use super::recordings::{Recording, RecordingIndex, SAMPLE_RATE};
 use super::spectrogram::SpectrogramConfig;
 use crate::dataset::Split;
@@ -71,6 +72,12 @@ pub struct AudioConfig {
     pub n_mels: usize,
     /// `time_chunk` of the reference: `n_fft = int(2 · time_chunk · 8000 / n_mels)`.
     pub time_chunk_seconds: f64,
+    /// Augmentation of the training split's recordings (none in the paper).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub augment: Option<Augmentation>,
+    /// The input's level (the paper's absolute dB by default).
+    #[serde(skip_serializing_if = "Level::is_absolute")]
+    pub level: Level,
 }
 
 impl Default for AudioConfig {
@@ -87,6 +94,8 @@ impl Default for AudioConfig {
             takes_per_speaker: None,
             n_mels: 64,
             time_chunk_seconds: 1.5,
+            augment: None,
+            level: Level::Absolute,
         }
     }
 }
@@ -206,6 +215,10 @@ impl AudioConfig {
         }
         let spec = self.spectrogram();
         spec.validate()?;
+        if let Some(augment) = &self.augment {
+            augment.validate(self.n_mels)?;
+        }
+        self.level.validate()?;
         // torch's reflect padding needs the signal to be longer than the pad.
         if self.clip_samples() <= spec.n_fft / 2 {
             return Err(invalid(
@@ -266,7 +279,11 @@ impl AudioConfig {
         };
         let clip = self.clip_samples();
         let others = self.max_digits.saturating_sub(1);
-        let max = clip.saturating_sub(others.saturating_mul(shortest));
+        // Augmented recordings may be stretched: the longest must still fit next to the
+        // others at their shortest.
+        let stretch = self.augment.as_ref().map_or(1.0, Augmentation::max_stretch);
+        let shortest = (shortest as f64 / stretch).floor() as usize;
+        let max = (clip.saturating_sub(others.saturating_mul(shortest)) as f64 / stretch) as usize;
         match used.iter().find(|r| r.len() > max) {
             Some(r) => Err(AudioError::RecordingTooLong {
                 path: index.dir().join(r.file_name()),

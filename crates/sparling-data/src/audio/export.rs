@@ -263,6 +263,7 @@ mod tests {
             start: 100,
             len: 500,
             frames: 10..30,
+            augmentation: None,
         }];
         (spec, motifs)
     }

@@ -8,6 +8,8 @@
 //! * [`clip`]: [`AudioClip`], the clip sampler (numpy-stream exact up to the noise values).
 //! * [`spectrogram`]: [`MelSpectrogram`], the torchaudio recipe of the reference.
 //! * [`sequence`]: [`AudioSequence`], clip + spectrogram + target, what the model consumes.
+//! * [`augment`]: options beyond the paper: [`Augmentation`] of the training recordings and
+//!   the clip-relative input [`Level`].
 //! * [`export`]: WAV and PNG output.
 //!
 //! ```no_run
@@ -24,6 +26,7 @@
 //! # Ok::<(), sparling_data::DataError>(())
 //! ```
 
+pub mod augment;
 pub mod clip;
 pub mod config;
 pub mod export;
@@ -32,6 +35,7 @@ pub mod sequence;
 pub mod spectrogram;
 
 pub use crate::error::AudioError;
+pub use augment::{Augmentation, Level, RecordingAugmentation};
 pub use clip::{AudioClip, AudioClipSample, MAX_PLACEMENT_ATTEMPTS, SpokenDigit};
 pub use config::{AudioConfig, FSDD_SPEAKERS, SpeakerRole};
 pub use recordings::{

@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use super::augment::apply_masks;
 use super::clip::{AudioClip, AudioClipSample, SpokenDigit};
 use super::config::SpeakerRole;
 use super::spectrogram::{Layout, MelSpectrogram, Spectrogram};
@@ -108,10 +109,39 @@ impl AudioSequence {
     /// [`AudioError::SignalTooShort`] only for a clip shorter than half an FFT window, which a
     /// validated configuration rules out.
     pub fn featurize(&self, clip: &AudioClipSample) -> Result<AudioSequenceSample, AudioError> {
+        self.featurize_augmented(clip, None)
+    }
+
+    /// [`featurize`](Self::featurize) for a clip drawn with augmentation: the frames of each
+    /// warped recording are analysed with its vocal-tract warp, the configured level is set,
+    /// then the frequency masks are drawn from `augment` (the clip's augmentation stream).
+    ///
+    /// # Errors
+    /// As [`featurize`](Self::featurize).
+    pub fn featurize_augmented(
+        &self,
+        clip: &AudioClipSample,
+        augment: Option<&mut NumpyRandomState>,
+    ) -> Result<AudioSequenceSample, AudioError> {
+        let config = self.clip.config();
         let (n_mels, n_frames) = self.feature_shape();
         let mut features = vec![0.0; n_mels * n_frames];
-        self.spectrogram
-            .compute_into(&clip.audio, Layout::MelMajor, &mut features)?;
+        let warps: Vec<(Range<usize>, f64)> = clip
+            .motifs
+            .iter()
+            .filter_map(|m| m.augmentation.map(|a| (m.frames.clone(), a.warp)))
+            .collect();
+        self.spectrogram.compute_warped_into(
+            &clip.audio,
+            Layout::MelMajor,
+            &mut features,
+            &warps,
+        )?;
+        config.level.apply(&mut features);
+        if let (Some(rng), Some(augmentation)) = (augment, &config.augment) {
+            let masks = augmentation.draw_masks(n_mels, rng);
+            apply_masks(&mut features, n_frames, &masks);
+        }
         let mut token_ids = Vec::with_capacity(clip.label.len() + 2);
         token_ids.push(Vocabulary::BOS_ID);
         token_ids.extend(
@@ -141,5 +171,16 @@ impl Generator for AudioSequence {
     ) -> Result<AudioSequenceSample, DataError> {
         let clip = self.clip.sample_role(SpeakerRole::of(split), rng)?;
         Ok(self.featurize(&clip)?)
+    }
+
+    /// As [`AudioClip::sample_augmented`], then [`AudioSequence::featurize_augmented`].
+    fn sample_at(
+        &self,
+        split: Split,
+        index: u64,
+        rng: &mut NumpyRandomState,
+    ) -> Result<AudioSequenceSample, DataError> {
+        let (clip, mut augment) = self.clip.sample_augmented(split, index, rng)?;
+        Ok(self.featurize_augmented(&clip, augment.as_mut())?)
     }
 }

@@ -13,12 +13,14 @@
 //! differs.
 
 use std::fmt;
+use std::ops::Range;
 use std::sync::Arc;
 
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 use serde::{Deserialize, Serialize};
 
+use super::augment::vtlp_warp;
 use crate::error::AudioError;
 
 /// Parameters of the spectrogram.
@@ -162,13 +164,42 @@ impl MelFilterbank {
     /// `fb[k][m] = max(0, min((f_k − f_m)/(f_{m+1} − f_m), (f_{m+2} − f_k)/(f_{m+2} − f_{m+1})))`.
     #[must_use]
     pub fn htk(n_freqs: usize, f_min: f64, f_max: f64, n_mels: usize, sample_rate: u32) -> Self {
+        Self::build(n_freqs, f_min, f_max, n_mels, sample_rate, |f| f)
+    }
+
+    /// [`htk`](Self::htk) with every bin's frequency vocal-tract warped by `alpha`
+    /// ([`vtlp_warp`]) before the filters are evaluated: energy at `f` lands in the band of
+    /// `warp(f)`, as if the speaker's formants were scaled by `alpha`.
+    #[must_use]
+    pub fn htk_warped(
+        n_freqs: usize,
+        f_min: f64,
+        f_max: f64,
+        n_mels: usize,
+        sample_rate: u32,
+        alpha: f64,
+    ) -> Self {
+        let nyquist = f64::from(sample_rate / 2);
+        Self::build(n_freqs, f_min, f_max, n_mels, sample_rate, |f| {
+            vtlp_warp(f, alpha, nyquist)
+        })
+    }
+
+    fn build(
+        n_freqs: usize,
+        f_min: f64,
+        f_max: f64,
+        n_mels: usize,
+        sample_rate: u32,
+        warp: impl Fn(f64) -> f64,
+    ) -> Self {
         let nyquist = f64::from(sample_rate / 2);
         let step = if n_freqs > 1 {
             nyquist / (n_freqs - 1) as f64
         } else {
             0.0
         };
-        let all_freqs: Vec<f64> = (0..n_freqs).map(|k| k as f64 * step).collect();
+        let all_freqs: Vec<f64> = (0..n_freqs).map(|k| warp(k as f64 * step)).collect();
         let (m_min, m_max) = (hz_to_mel(f_min), hz_to_mel(f_max));
         let m_step = (m_max - m_min) / (n_mels + 1) as f64;
         let f_pts: Vec<f64> = (0..n_mels + 2)
@@ -491,6 +522,54 @@ impl MelSpectrogram {
         layout: Layout,
         out: &mut [f32],
     ) -> Result<(), AudioError> {
+        self.compute_with(audio, layout, out, |_| &self.filterbank)
+    }
+
+    /// [`compute_into`](Self::compute_into), with the frames of each `(frames, alpha)` span
+    /// analysed by the filterbank warped by `alpha` ([`MelFilterbank::htk_warped`]; the
+    /// vocal-tract-length perturbation of one recording). Frames outside every span, and
+    /// spans with `alpha` 1, use the plain filterbank.
+    ///
+    /// # Errors
+    /// As [`compute_into`](Self::compute_into).
+    pub fn compute_warped_into(
+        &self,
+        audio: &[f32],
+        layout: Layout,
+        out: &mut [f32],
+        warps: &[(Range<usize>, f64)],
+    ) -> Result<(), AudioError> {
+        let c = &self.config;
+        let warped: Vec<(&Range<usize>, MelFilterbank)> = warps
+            .iter()
+            .filter(|(_, alpha)| *alpha != 1.0)
+            .map(|(frames, alpha)| {
+                let fb = MelFilterbank::htk_warped(
+                    c.n_freqs(),
+                    c.f_min,
+                    c.f_max,
+                    c.n_mels,
+                    c.sample_rate,
+                    *alpha,
+                );
+                (frames, fb)
+            })
+            .collect();
+        self.compute_with(audio, layout, out, |t| {
+            warped
+                .iter()
+                .find(|(frames, _)| frames.contains(&t))
+                .map_or(&self.filterbank, |(_, fb)| fb)
+        })
+    }
+
+    fn compute_with<'f>(
+        &'f self,
+        audio: &[f32],
+        layout: Layout,
+        out: &mut [f32],
+        filterbank: impl Fn(usize) -> &'f MelFilterbank,
+    ) -> Result<(), AudioError> {
         let pad = self.config.n_fft / 2;
         if audio.len() <= pad {
             return Err(AudioError::SignalTooShort {
@@ -521,7 +600,7 @@ impl MelSpectrogram {
             for (p, c) in power.iter_mut().zip(&spectrum) {
                 *p = c.re * c.re + c.im * c.im;
             }
-            self.filterbank.apply(&power, |m, v| {
+            filterbank(t).apply(&power, |m, v| {
                 max_mel = max_mel.max(v);
                 let i = match layout {
                     Layout::TimeMajor => t * n_mels + m,
@@ -571,6 +650,38 @@ fn fill_frame(audio: &[f32], start: isize, window: &[f32], frame: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The warped filterbank is the plain one at `alpha` 1, and at `alpha` > 1 puts a tone's
+    /// energy in the band of the warped frequency (higher bands: a shorter vocal tract).
+    #[test]
+    fn the_warped_filterbank_moves_energy_to_the_warped_frequency() {
+        let (n_freqs, n_mels, rate) = (188, 64, 8000);
+        let plain = MelFilterbank::htk(n_freqs, 0.0, 4000.0, n_mels, rate);
+        let same = MelFilterbank::htk_warped(n_freqs, 0.0, 4000.0, n_mels, rate, 1.0);
+        for (a, b) in plain.matrix().iter().zip(same.matrix()) {
+            assert!((a - b).abs() < 1e-6);
+        }
+        let band_of = |fb: &MelFilterbank, bin: usize| {
+            (0..n_mels)
+                .max_by(|&a, &b| {
+                    fb.weight(bin, a)
+                        .unwrap()
+                        .total_cmp(&fb.weight(bin, b).unwrap())
+                })
+                .unwrap()
+        };
+        let higher = MelFilterbank::htk_warped(n_freqs, 0.0, 4000.0, n_mels, rate, 1.1);
+        let bin = 40; // about 856 Hz
+        let f = 40.0 * 4000.0 / 187.0;
+        assert!(band_of(&higher, bin) > band_of(&plain, bin));
+        let expected = (0..n_freqs)
+            .min_by(|&a, &b| {
+                let d = |k: usize| (k as f64 * 4000.0 / 187.0 - 1.1 * f).abs();
+                d(a).total_cmp(&d(b))
+            })
+            .unwrap();
+        assert!(band_of(&higher, bin).abs_diff(band_of(&plain, expected)) <= 1);
+    }
 
     #[test]
     fn paper_shapes() {
