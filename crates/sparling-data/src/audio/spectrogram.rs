@@ -662,13 +662,10 @@ mod tests {
             assert!((a - b).abs() < 1e-6);
         }
         let band_of = |fb: &MelFilterbank, bin: usize| {
+            let w = |m: usize| fb.weight(bin, m).unwrap_or(0.0);
             (0..n_mels)
-                .max_by(|&a, &b| {
-                    fb.weight(bin, a)
-                        .unwrap()
-                        .total_cmp(&fb.weight(bin, b).unwrap())
-                })
-                .unwrap()
+                .max_by(|&a, &b| w(a).total_cmp(&w(b)))
+                .unwrap_or(0)
         };
         let higher = MelFilterbank::htk_warped(n_freqs, 0.0, 4000.0, n_mels, rate, 1.1);
         let bin = 40; // about 856 Hz
@@ -679,7 +676,7 @@ mod tests {
                 let d = |k: usize| (k as f64 * 4000.0 / 187.0 - 1.1 * f).abs();
                 d(a).total_cmp(&d(b))
             })
-            .unwrap();
+            .unwrap_or(0);
         assert!(band_of(&higher, bin).abs_diff(band_of(&plain, expected)) <= 1);
     }
 
