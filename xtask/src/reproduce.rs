@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sparling_metrics::plot::{Curves, training_curves_svg};
 use sparling_metrics::{BootstrapConfig, bootstrap_mean_ci};
 use sparling_models::checkpoint::{RunDir, ValidationRecord, open_checkpoint, write_atomic};
-use sparling_models::config::DomainConfig;
+use sparling_models::config::{AudioDomainConfig, DomainConfig, TestVoice};
 use sparling_models::evaluation::{EvalOptions, EvalReport, direct_motif_error, evaluate};
 use sparling_models::fork::InitFrom;
 use sparling_models::training::TrainObserver;
@@ -153,6 +153,10 @@ pub struct ReproduceArgs {
     /// says `TimeBudget`. Without it, runs train to their configured end.
     #[arg(long, value_name = "MINUTES", value_parser = sparling_models::training::parse_budget_minutes)]
     time_budget_minutes: Option<f64>,
+    /// Audio: also evaluate every seed on another voice, `NAME=DIR` or `DIR` (`{digit}.wav`
+    /// files; evaluation only), reported beside the held-out speaker.
+    #[arg(long, value_name = "[NAME=]DIR")]
+    test_voice: Option<TestVoice>,
 }
 
 /// One seed's outcome.
@@ -161,6 +165,9 @@ struct SeedResult {
     seed: i64,
     summary: TrainSummary,
     eval: EvalReport,
+    /// The same model evaluated on the `--test-voice`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    voice: Option<EvalReport>,
     history: Vec<ValidationRecord>,
 }
 
@@ -313,6 +320,13 @@ impl TrainObserver for LogValidations {
 /// Bad arguments, training, evaluation or I/O failures.
 pub fn run(args: &ReproduceArgs) -> anyhow::Result<()> {
     let seeds = parse_seeds(&args.seeds)?;
+    if args.test_voice.is_some() && args.domain != Domain::Audio {
+        return Err(Usage(format!(
+            "--test-voice: only the audio domain has voices, not {}",
+            args.domain
+        ))
+        .into());
+    }
     let device = args.backend.device()?;
     if args.samples == 0 {
         bail!("--samples must be at least 1");
@@ -374,11 +388,24 @@ fn train_and_evaluate(
             device,
         )?);
     }
+    let voice = match (&args.test_voice, &config.domain) {
+        (Some(voice), DomainConfig::Audio(audio)) => {
+            let mut on_voice = config.clone();
+            on_voice.domain = DomainConfig::Audio(AudioDomainConfig {
+                test_voice: Some(voice.clone()),
+                ..audio.clone()
+            });
+            tracing::info!(seed, voice = voice.name, "evaluating on the test voice");
+            Some(evaluate(&on_voice, &opened, out, &options, device)?)
+        }
+        _ => None,
+    };
     let history = crate::curves::read_history(&run)?;
     Ok(SeedResult {
         seed,
         summary,
         eval,
+        voice,
         history,
     })
 }
@@ -428,6 +455,14 @@ fn write_results(
     }
     if let Some(minutes) = args.time_budget_minutes {
         write!(command, " --time-budget-minutes {minutes}")?;
+    }
+    if let Some(voice) = &args.test_voice {
+        write!(
+            command,
+            " --test-voice {}={}",
+            voice.name,
+            voice.dir.display()
+        )?;
     }
 
     let json = Results {
@@ -504,13 +539,24 @@ fn render_markdown(
         args.preset
     )?;
 
-    let pct = |f: fn(&EvalReport) -> f64| -> anyhow::Result<String> {
-        let values: Vec<f64> = results.iter().map(|r| 100.0 * f(&r.eval)).collect();
+    let summarize = |values: Vec<f64>| -> anyhow::Result<String> {
         if values.len() == 1 {
             return Ok(format!("{:.2}", values[0]));
         }
         let ci = bootstrap_mean_ci(&values, &BootstrapConfig::default())?;
         Ok(format!("{:.2} [{:.2}, {:.2}]", ci.mean, ci.low, ci.high))
+    };
+    // The test-voice column, when every seed has it.
+    let voices: Option<Vec<&EvalReport>> = results.iter().map(|r| r.voice.as_ref()).collect();
+    let pct = |f: fn(&EvalReport) -> f64| -> anyhow::Result<String> {
+        let held_out = summarize(results.iter().map(|r| 100.0 * f(&r.eval)).collect())?;
+        Ok(match &voices {
+            Some(v) => format!(
+                "{held_out} | {}",
+                summarize(v.iter().map(|e| 100.0 * f(e)).collect())?
+            ),
+            None => held_out,
+        })
     };
     let seeds = results
         .iter()
@@ -520,12 +566,27 @@ fn render_markdown(
     if let Some(note) = paper.dataset_note {
         writeln!(md, "{note}\n")?;
     }
+    let (voice_header, voice_rule) = match voices.as_ref().and_then(|v| v.first()) {
+        Some(v) => (
+            format!(
+                " | ours, voice {} (evaluation only)",
+                v.held_out.as_deref().unwrap_or("?")
+            ),
+            "---|",
+        ),
+        None => (String::new(), ""),
+    };
+    let held_out = results[0]
+        .eval
+        .held_out
+        .as_ref()
+        .map_or(String::new(), |h| format!(", held out {h}"));
     writeln!(
         md,
-        "| metric (%) | {} (seeds {seeds}) | {} |",
+        "| metric (%) | {} (seeds {seeds}{held_out}){voice_header} | {} |",
         paper.ours, paper.theirs
     )?;
-    writeln!(md, "|---|---|---|")?;
+    writeln!(md, "|---|---|{voice_rule}---|")?;
     writeln!(md, "| FPE | {} | {:.2} |", pct(|e| e.fpe)?, paper.fpe)?;
     writeln!(md, "| FNE | {} | {:.2} |", pct(|e| e.fne)?, paper.fne)?;
     writeln!(
@@ -648,6 +709,47 @@ mod tests {
         // LaTeX renders its images itself: there is no data directory to point at.
         let err = preset(Domain::Latex, "cpu", 1, Some(Path::new("x"))).expect_err("--data");
         assert!(err.to_string().contains("audio"), "{err}");
+    }
+
+    /// Audio seeds are also evaluated on a second voice when asked, in a column of its own.
+    #[test]
+    fn an_audio_table_reports_the_test_voice_beside_the_held_out_speaker() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
+        let fsdd = shared.join("fsdd/recordings");
+        let voice = format!("allison={}", shared.join("allison-digits").display());
+        let runs = dir.path().join("runs");
+        let results = dir.path().join("results");
+        let argv = [
+            "reproduce",
+            "audio",
+            "--preset",
+            "tiny",
+            "--samples",
+            "3",
+            "--data",
+            fsdd.to_str().expect("utf-8"),
+            "--test-voice",
+            &voice,
+            "--runs",
+            runs.to_str().expect("utf-8"),
+            "--results",
+            results.to_str().expect("utf-8"),
+        ];
+        run(&Cli::parse_from(argv).args).expect("reproduce");
+        let table = std::fs::read_to_string(results.join("audio-tiny.md")).expect("table");
+        assert!(table.contains("held out theo"), "{table}");
+        assert!(table.contains("ours, voice allison"), "{table}");
+        let argv = [
+            "reproduce",
+            "digit-circle",
+            "--test-voice",
+            &voice,
+            "--runs",
+            runs.to_str().expect("utf-8"),
+        ];
+        let err = run(&Cli::parse_from(argv).args).expect_err("no voices in digit-circle");
+        assert!(err.to_string().contains("--test-voice"), "{err}");
     }
 
     #[test]

@@ -41,31 +41,8 @@ pub struct EvalArgs {
     /// (named after the directory): `{digit}.wav` files are that voice, FSDD-named files keep
     /// their speakers. Only evaluation reads it. The default report is then
     /// `RUN/eval-DENSITY-NAME.json`.
-    #[arg(long, value_name = "[NAME=]DIR", value_parser = parse_test_voice)]
+    #[arg(long, value_name = "[NAME=]DIR")]
     test_voice: Option<TestVoice>,
-}
-
-/// `NAME=DIR` or `DIR` (the voice is named after the directory's last component).
-fn parse_test_voice(value: &str) -> Result<TestVoice, String> {
-    let (name, dir) = match value.split_once('=') {
-        Some((name, dir)) => (name.to_owned(), PathBuf::from(dir)),
-        None => {
-            let dir = PathBuf::from(value);
-            let name = dir
-                .file_name()
-                .and_then(|n| n.to_str())
-                .ok_or_else(|| format!("`{value}` names no directory to take a voice name from"))?
-                .to_owned();
-            (name, dir)
-        }
-    };
-    if name.is_empty() || name.contains(['_', '/', '\\']) {
-        return Err(format!(
-            "voice name `{name}`: must be non-empty, without `_` or path separators (give \
-             NAME=DIR)"
-        ));
-    }
-    Ok(TestVoice { name, dir })
 }
 
 /// Run `sparling eval`.

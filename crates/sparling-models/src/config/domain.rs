@@ -40,6 +40,35 @@ pub struct TestVoice {
     pub dir: PathBuf,
 }
 
+impl std::str::FromStr for TestVoice {
+    type Err = String;
+
+    /// `NAME=DIR`, or `DIR` named after its last component.
+    fn from_str(value: &str) -> Result<Self, String> {
+        let (name, dir) = match value.split_once('=') {
+            Some((name, dir)) => (name.to_owned(), PathBuf::from(dir)),
+            None => {
+                let dir = PathBuf::from(value);
+                let name = dir
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .ok_or_else(|| {
+                        format!("`{value}` names no directory to take a voice name from")
+                    })?
+                    .to_owned();
+                (name, dir)
+            }
+        };
+        if name.is_empty() || name.contains(['_', '/', '\\']) {
+            return Err(format!(
+                "voice name `{name}`: must be non-empty, without `_` or path separators (give \
+                 NAME=DIR)"
+            ));
+        }
+        Ok(TestVoice { name, dir })
+    }
+}
+
 /// The data domain of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "kebab-case", deny_unknown_fields)]
