@@ -5,6 +5,9 @@
 //! * `audio_pipeline/single_thread`: `Dataset::get` in a loop on the calling thread.
 //! * `audio_pipeline/all_threads_N`: `Dataset::batch` on rayon's global pool.
 //! * `audio_pipeline/clip_only` and `spectrogram_only`: the two halves, one thread.
+//! * `audio_pipeline/augmented_single_thread`: as `single_thread` with the default
+//!   augmentation (gain, speed, vocal-tract warp, frequency masks) and the clip-percentile
+//!   level, the options of docs/audio.md.
 //!
 //! The recordings are read from `$SPARLING_FSDD`, else `../shared/data/fsdd/recordings` next
 //! to the checkout. Run: `cargo bench -p sparling-benches --bench audio_pipeline`.
@@ -17,7 +20,8 @@ use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sparling_data::audio::{
-    AudioClip, AudioSequence, MelSpectrogram, RecordingIndex, resolve_recordings_dir,
+    AudioClip, AudioConfig, AudioSequence, Augmentation, Level, MelSpectrogram, RecordingIndex,
+    resolve_recordings_dir,
 };
 use sparling_data::{Dataset, Split};
 
@@ -62,6 +66,25 @@ fn audio_pipeline(c: &mut Criterion) {
             });
         },
     );
+
+    let options = AudioConfig {
+        augment: Some(Augmentation::default()),
+        level: Level::ClipPercentile { percentile: 99.0 },
+        ..clip.config().clone()
+    };
+    let augmented = Dataset::new(
+        AudioSequence::new(AudioClip::new(options, clip.recordings().clone()).unwrap()).unwrap(),
+        Split::Train { seed: 1 },
+    );
+    let mut start = 0u64;
+    group.bench_function(BenchmarkId::new("augmented_single_thread", BATCH), |b| {
+        b.iter(|| {
+            for i in start..start + BATCH as u64 {
+                black_box(augmented.get(i).unwrap());
+            }
+            start += BATCH as u64;
+        });
+    });
 
     let clips = Dataset::new(clip, Split::Train { seed: 1 });
     let mut start = 0u64;

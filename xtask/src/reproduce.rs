@@ -629,7 +629,7 @@ fn render_markdown(
     writeln!(md, "## Runs\n")?;
     writeln!(
         md,
-        "| seed | evaluated density | measured density | samples | training time | samples/s | stopped | motif-eval images | test samples |"
+        "| seed | evaluated density | measured density (evaluation data / validation data) | samples | training time | samples/s | stopped | motif-eval images | test samples |"
     )?;
     writeln!(md, "|---|---|---|---|---|---|---|---|---|")?;
     for r in results {
@@ -639,10 +639,13 @@ fn render_markdown(
             .map_or_else(|| "running".to_string(), |s| format!("{s:?}"));
         writeln!(
             md,
-            "| {} | {:.3e} | {:.3e} | {} | {:.1} min | {:.1} | {} | {} | {} |",
+            "| {} | {:.3e} | {:.3e} / {} | {} | {:.1} min | {:.1} | {} | {} | {} |",
             r.seed,
             r.eval.density,
             r.eval.measured_density,
+            r.eval
+                .measured_density_val
+                .map_or("–".to_string(), |v| format!("{v:.3e}")),
             r.eval.samples,
             r.summary.seconds / 60.0,
             r.summary.samples_per_second,

@@ -67,6 +67,13 @@ pub struct EvalReport {
     pub density: f64,
     /// Fraction of nonzero motif activations measured on the motif-evaluation images.
     pub measured_density: f64,
+    /// The same on the first validation examples (at most [`VAL_DENSITY_SAMPLES`]), which
+    /// come from the training distribution (for audio: the training speakers). Next to
+    /// `density` it tells whether the evaluation-mode statistics (BatchNorm's running
+    /// statistics, the running thresholds) match training; next to `measured_density`, how
+    /// far the evaluation data moves the activations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_density_val: Option<f64>,
     /// Training samples behind the model.
     pub samples: u64,
     /// Motif-evaluation images.
@@ -127,6 +134,14 @@ pub fn evaluate(
         options.batch_size,
         device,
     )?;
+    let measured_density_val = nonzero_fraction(
+        &model,
+        task.as_ref(),
+        Split::Val,
+        options.motif_samples.min(VAL_DENSITY_SAMPLES),
+        options.batch_size,
+        device,
+    )?;
     let protocol = task.motif_protocol();
     let errors = if protocol.hungarian {
         confusion.errors()
@@ -154,6 +169,7 @@ pub fn evaluate(
         checkpoint: selected.dir.clone(),
         density: selected.density,
         measured_density,
+        measured_density_val: Some(measured_density_val),
         samples: selected.samples,
         motif_samples: options.motif_samples,
         fpe: errors.fpe,
@@ -178,6 +194,35 @@ pub fn evaluate(
         },
         direct: None,
     })
+}
+
+/// Validation examples the evaluation measures the density on.
+pub const VAL_DENSITY_SAMPLES: usize = 1_000;
+
+/// Fraction of nonzero motif activations over the first `count` examples of `split`.
+///
+/// # Errors
+/// Data or model errors.
+pub fn nonzero_fraction(
+    model: &SparlingModel,
+    task: &dyn Task,
+    split: Split,
+    count: usize,
+    batch_size: usize,
+    device: &Device,
+) -> Result<f64, ModelError> {
+    let (mut nonzero, mut total) = (0usize, 0usize);
+    let mut start = 0;
+    while start < count {
+        let len = batch_size.min(count - start);
+        let batch = task.batch(split, start as u64, len)?;
+        let inputs = Tensor::from_data(TensorData::new(batch.inputs, batch.shape), device);
+        let (maps, _) = motif_maps_host(model, inputs)?;
+        nonzero += maps.iter().filter(|v| **v != 0.0).count();
+        total += maps.len();
+        start += len;
+    }
+    Ok(nonzero as f64 / total.max(1) as f64)
 }
 
 /// Motif confusion counts over the first `count` images of the task's motif split, and the

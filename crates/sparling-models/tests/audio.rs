@@ -145,6 +145,55 @@ fn tiny_audio_run_trains_and_evaluates() {
         assert!((0.0..=1.0).contains(&e), "{report:?}");
     }
     assert!(report.measured_density > 0.0 && report.measured_density <= 1.0);
+    assert!(
+        report
+            .measured_density_val
+            .is_some_and(|d| d > 0.0 && d <= 1.0)
+    );
+    assert_eq!(report.held_out.as_deref(), Some("theo"));
+}
+
+/// The options of docs/audio.md, written as there, read back and train through the loop.
+#[test]
+fn the_documented_audio_options_read_and_train() {
+    use sparling_data::audio::{Augmentation, Level};
+    let _guard = exclusive();
+    let root = tempfile::tempdir().expect("tempdir");
+    let mut config = with_recordings(
+        presets::get(Domain::Audio, "tiny", 1).expect("tiny"),
+        &fsdd_dir(),
+    );
+    config.training.max_samples = 8;
+    let documented = r#"
+[domain.audio.augment]
+gain_db = 6.0
+speed = 0.1
+vtlp = 0.1
+freq_masks = 2
+freq_mask_width = 8
+
+[domain.audio.level]
+type = "clip-percentile"
+percentile = 99.0
+"#;
+    let text = format!("{}{documented}", config.to_toml().expect("toml"));
+    let read = RunConfig::from_toml(&text, Path::new("audio.toml")).expect("reads");
+    let DomainConfig::Audio(audio) = &read.domain else {
+        panic!("audio");
+    };
+    assert_eq!(audio.audio.augment, Some(Augmentation::default()));
+    assert_eq!(
+        audio.audio.level,
+        Level::ClipPercentile { percentile: 99.0 }
+    );
+    let out = root.path().join("run");
+    let summary = train(&read, &TrainOptions::new(&out, Device::flex()), &mut Quiet)
+        .expect("augmented training");
+    assert_eq!(summary.samples, 8);
+    assert_eq!(
+        RunDir::new(&out).read_config().expect("readable"),
+        Some(read)
+    );
 }
 
 #[test]

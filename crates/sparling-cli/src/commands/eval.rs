@@ -207,7 +207,7 @@ pub fn table(r: &EvalReport) -> String {
         .map_or(String::new(), |v| format!("held out     {v}\n"));
     format!(
         "checkpoint   {}\n\
-         density      {:.3e} (measured {:.3e}), {} training samples\n\
+         density      {:.3e} (measured {:.3e}{}), {} training samples\n\
          FPE          {}   ({} motif-eval images)\n\
          FNE          {}\n\
          CE           {}   ({})\n\
@@ -217,6 +217,8 @@ pub fn table(r: &EvalReport) -> String {
         r.checkpoint.display(),
         r.density,
         r.measured_density,
+        r.measured_density_val
+            .map_or(String::new(), |v| format!("; {v:.3e} on validation data")),
         r.samples,
         pct(r.fpe),
         r.motif_samples,
