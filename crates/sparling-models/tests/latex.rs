@@ -312,3 +312,52 @@ fn paper_latex_preset_trains_two_steps() {
     assert_eq!(summary.samples, 2 * batch);
     assert!(summary.last_accuracy.is_some());
 }
+
+/// LaTeX pages are white (1.0). With edge padding, a uniform page stays uniform up to the
+/// border in every layer, so an empty border reads as background: every block of the page
+/// (the space-to-depth grid) gets the same maps as every other, and the sparsity layer finds
+/// nothing there that is not everywhere. With the paper's zero padding, the border blocks
+/// differ: the padding looks like ink.
+#[test]
+fn with_edge_padding_an_empty_border_reads_as_background() {
+    use sparling_models::modules::motif::Padding;
+    let device = Device::flex();
+    let spread = |padding: Padding| -> f32 {
+        let mut config = presets::latex("tiny", 1).expect("tiny");
+        let ModelConfig::Image(image) = &mut config.model else {
+            panic!("an image model");
+        };
+        image.motif.padding = padding;
+        let patch = image.motif.patch;
+        let model = config.model.init(&device).expect("model").valid();
+        let page = Tensor::<4>::ones([1, 1, 120, 360], &device);
+        let maps = model.motif_scores(page).expect("scores");
+        let [_, channels, h, w] = maps.dims();
+        let values = maps
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32");
+        // Largest difference between two pixels at the same place of their blocks.
+        let mut worst = 0f32;
+        for c in 0..channels {
+            for y in 0..h {
+                for x in 0..w {
+                    let v = values[(c * h + y) * w + x];
+                    let reference = values[(c * h + y % patch) * w + x % patch];
+                    worst = worst.max((v - reference).abs());
+                }
+            }
+        }
+        worst
+    };
+    assert!(
+        spread(Padding::Edge) < 1e-5,
+        "edge: {}",
+        spread(Padding::Edge)
+    );
+    assert!(
+        spread(Padding::Zeros) > 1e-3,
+        "zero padding shows the border"
+    );
+}

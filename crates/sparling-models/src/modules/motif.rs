@@ -36,6 +36,22 @@ pub struct MotifConfig {
     /// How the block trunk's output reaches full resolution when `patch > 1`.
     #[serde(default, skip_serializing_if = "is_default")]
     pub upsample: Upsample,
+    /// What the trunk's convolutions read beyond the border.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub padding: Padding,
+}
+
+/// What a convolution reads beyond the input's border.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Padding {
+    /// Zeros (the paper, PyTorch's default). Where the background is not zero (LaTeX-OCR's
+    /// white page is 1.0) the border looks like ink, and the motif model can fire along it.
+    #[default]
+    Zeros,
+    /// The border value repeated: a uniform background stays uniform up to the border, in
+    /// every layer, so an empty border reads as background whatever its value.
+    Edge,
 }
 
 /// How a block trunk (`patch > 1`) produces full-resolution motif maps.
@@ -102,7 +118,7 @@ impl MotifConfig {
         MotifModel2d {
             conv_in: pointwise(self.in_channels * p2, self.hidden),
             units: (0..self.residual_units)
-                .map(|_| ResidualUnit2d::new(self.hidden, self.kernel, device))
+                .map(|_| ResidualUnit2d::new(self.hidden, self.kernel, self.padding, device))
                 .collect(),
             conv_out: pointwise(self.hidden, self.motifs * per_block),
             patch: self.patch,
@@ -115,7 +131,7 @@ impl MotifConfig {
         MotifModel1d {
             conv_in: Conv1dConfig::new(self.in_channels, self.hidden, 1).init(device),
             units: (0..self.residual_units)
-                .map(|_| ResidualUnit1d::new(self.hidden, self.kernel, device))
+                .map(|_| ResidualUnit1d::new(self.hidden, self.kernel, self.padding, device))
                 .collect(),
             conv_out: Conv1dConfig::new(self.hidden, self.motifs, 1).init(device),
         }
@@ -235,11 +251,41 @@ mod tests {
             kernel: 3,
             patch: 4,
             upsample: Upsample::Subpixel,
+            padding: Padding::Zeros,
         };
         let model = config.init_2d(&device);
         let y = model.forward(Tensor::<4>::zeros([2, 1, 16, 24], &device));
         assert_eq!(y.dims(), [2, 3, 16, 24]);
         assert_eq!(config.receptive_field(), 20);
+    }
+
+    /// Edge padding keeps the resolution and passes gradients to the trunk's convolutions.
+    #[test]
+    fn edge_padding_keeps_resolution_and_trains() {
+        let device = Device::flex().autodiff();
+        for upsample in [Upsample::Subpixel, Upsample::Bilinear] {
+            let config = MotifConfig {
+                in_channels: 1,
+                hidden: 4,
+                motifs: 3,
+                residual_units: 2,
+                kernel: 3,
+                patch: 4,
+                upsample,
+                padding: Padding::Edge,
+            };
+            let model = config.init_2d(&device);
+            let x = Tensor::<4>::random(
+                [2, 1, 16, 24],
+                burn::tensor::Distribution::Uniform(0.0, 1.0),
+                &device,
+            );
+            let y = model.forward(x);
+            assert_eq!(y.dims(), [2, 3, 16, 24]);
+            let grads = y.sum().backward();
+            let weight = model.units[0].conv1_weight();
+            assert!(weight.grad(&grads).is_some(), "{upsample:?}");
+        }
     }
 
     #[test]
@@ -254,6 +300,7 @@ mod tests {
             kernel: 3,
             patch: 4,
             upsample: Upsample::Bilinear,
+            padding: Padding::Zeros,
         };
         let model = config.init_2d(&device);
         let x = Tensor::<4>::random(

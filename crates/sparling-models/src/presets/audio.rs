@@ -17,7 +17,7 @@ use crate::model::{ModelConfig, SequenceModelConfig};
 use crate::modules::collapse::CollapseConfig;
 use crate::modules::decoder::DecoderConfig;
 use crate::modules::encoder::SequenceEncoderConfig;
-use crate::modules::motif::{MotifConfig, Upsample};
+use crate::modules::motif::{MotifConfig, Padding, Upsample};
 use crate::modules::sparsity::{Scope, SparsityConfig};
 
 /// Preset names of the audio domain.
@@ -97,6 +97,7 @@ pub fn audio_paper(seed: i64) -> RunConfig {
                 kernel: 3,
                 patch: 1,
                 upsample: Upsample::Subpixel,
+                padding: Padding::Zeros,
             },
             sparsity: SparsityConfig {
                 density: 0.5,

@@ -12,7 +12,7 @@ use crate::model::{ImageModelConfig, ModelConfig};
 use crate::modules::collapse::CollapseConfig;
 use crate::modules::decoder::DecoderConfig;
 use crate::modules::encoder::RowEncoderConfig;
-use crate::modules::motif::{MotifConfig, Upsample};
+use crate::modules::motif::{MotifConfig, Padding, Upsample};
 use crate::modules::positional::Positions;
 use crate::modules::sparsity::{Scope, SparsityConfig};
 
@@ -83,6 +83,7 @@ fn paper_model() -> ImageModelConfig {
             kernel: 3,
             patch: 1,
             upsample: Upsample::Subpixel,
+            padding: Padding::Zeros,
         },
         sparsity: SparsityConfig {
             density: 0.5,
