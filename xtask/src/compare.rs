@@ -79,21 +79,21 @@ struct PaperRow {
 }
 
 /// One configuration of the comparison.
-struct Arm {
-    name: String,
-    what: &'static str,
-    config: RunConfig,
+pub(crate) struct Arm {
+    pub(crate) name: String,
+    pub(crate) what: &'static str,
+    pub(crate) config: RunConfig,
     paper: PaperRow,
     paper_note: &'static str,
     /// The arm whose run (at the lowest density it trained) this one starts from.
-    fork_of: Option<&'static str>,
+    pub(crate) fork_of: Option<&'static str>,
 }
 
 /// DigitCircle's final density level, 0.5 * 0.75^32, where the paper evaluates SPARLING.
 const FINAL_DENSITY: f64 = 5.022_621_29e-5;
 
 /// The arms, each a change of `base` (the preset).
-fn arms(base: &RunConfig) -> Vec<Arm> {
+pub(crate) fn arms(base: &RunConfig) -> Vec<Arm> {
     let with = |f: &dyn Fn(&mut RunConfig)| {
         let mut c = base.clone();
         f(&mut c);
@@ -476,28 +476,7 @@ fn train_arm(
         Some(args.budget_minutes * 60.0),
         init_from,
     )?;
-    let config = &arm.config;
-    let opened = open_checkpoint(&RunDir::new(out), None, config, device)?;
-    let direct_model = config.training.objective == Objective::DirectDigits;
-    let eval = if direct_model {
-        None
-    } else {
-        let options = EvalOptions::new(config, args.samples);
-        Some(evaluate(config, &opened, out, &options, device)?)
-    };
-    let method = &config.model.sparsity().method;
-    let direct = if direct_model || *method == Method::Sparling {
-        let model = opened.model.clone().valid();
-        Some(direct_motif_error(
-            config,
-            &model,
-            args.samples,
-            EVAL_BATCH_SIZE,
-            device,
-        )?)
-    } else {
-        None
-    };
+    let (eval, direct) = evaluate_method(&arm.config, out, args.samples, device)?;
     Ok(ArmResult {
         arm: arm.name.clone(),
         seed,
@@ -505,6 +484,41 @@ fn train_arm(
         eval,
         direct,
     })
+}
+
+/// Evaluate the run in `out` at the lowest density it trained on `samples` examples: motif
+/// and end-to-end errors (not for the direct baseline, which has neither a bottleneck nor a
+/// trained downstream model), and the direct single-digit evaluation where it is defined
+/// (DigitCircle, with SPARLING's thresholds or for the direct baseline).
+pub(crate) fn evaluate_method(
+    config: &RunConfig,
+    out: &Path,
+    samples: usize,
+    device: &burn::prelude::Device,
+) -> anyhow::Result<(Option<EvalReport>, Option<DirectReport>)> {
+    let opened = open_checkpoint(&RunDir::new(out), None, config, device)?;
+    let direct_model = config.training.objective == Objective::DirectDigits;
+    let eval = if direct_model {
+        None
+    } else {
+        let options = EvalOptions::new(config, samples);
+        Some(evaluate(config, &opened, out, &options, device)?)
+    };
+    let digit_circle = config.domain.domain() == Domain::DigitCircle;
+    let sparling = config.model.sparsity().method == Method::Sparling;
+    let direct = if direct_model || (digit_circle && sparling) {
+        let model = opened.model.clone().valid();
+        Some(direct_motif_error(
+            config,
+            &model,
+            samples,
+            EVAL_BATCH_SIZE,
+            device,
+        )?)
+    } else {
+        None
+    };
+    Ok((eval, direct))
 }
 
 /// `<domain>-methods.{md,json,svg}` in the results directory.

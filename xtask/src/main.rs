@@ -6,6 +6,8 @@
 //!   paper's numbers beside ours.
 //! * `cargo xtask ship --run RUN --out models/NAME` packages one density snapshot of a run (the
 //!   model only) with its recorded evaluation, for the repository.
+//! * `cargo xtask sweep ... --local | --slurm` and `cargo xtask collect DIR` run many runs on
+//!   this machine or a Slurm cluster and tabulate them.
 
 use std::process::ExitCode;
 
@@ -19,6 +21,7 @@ mod curves;
 mod diagnose;
 mod reproduce;
 mod ship;
+mod sweep;
 
 // Same allocator as the `sparling` binary: burn's CPU backend allocates per op.
 #[global_allocator]
@@ -44,6 +47,14 @@ enum Command {
     Curves(curves::CurvesArgs),
     /// Package a trained model (one density snapshot) for the repository.
     Ship(ship::ShipArgs),
+    /// Plan many runs (domains x presets x methods x seeds) and run them here (`--local`) or
+    /// write a Slurm job-array script (`--slurm`).
+    Sweep(sweep::SweepArgs),
+    /// Tabulate a sweep's finished tasks and list the others.
+    Collect(sweep::CollectArgs),
+    /// Run one task of a sweep (what `--local` and the Slurm script call).
+    #[command(hide = true)]
+    SweepTask(sweep::TaskArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +70,9 @@ fn main() -> ExitCode {
         Command::Diagnose(args) => diagnose::run(&args),
         Command::Curves(args) => curves::run(&args),
         Command::Ship(args) => ship::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
+        Command::Collect(args) => sweep::collect(&args),
+        Command::SweepTask(args) => sweep::run_task(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,7 +8,18 @@ use burn::prelude::*;
 use crate::error::ModelError;
 
 /// A compute backend (`--backend` of the CLI and xtask).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Backend {
     /// burn's pure-Rust CPU backend (always available).
     #[default]

@@ -7,7 +7,10 @@ use crate::error::ModelError;
 
 /// A data domain. Its name (`digit-circle`, `audio`, `latex`) is the CLI argument, the preset
 /// key and the `domain.name` of a configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Domain {
     /// DigitCircle (100x100 images of 3-6 digits on a circle).
     DigitCircle,
