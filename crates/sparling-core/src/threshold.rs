@@ -10,6 +10,7 @@
 
 use burn::prelude::*;
 use burn::tensor::s;
+use rayon::prelude::*;
 
 use crate::error::CoreError;
 
@@ -48,15 +49,21 @@ pub fn kth_smallest_host(
     k: usize,
 ) -> Result<Vec<f32>, CoreError> {
     let rows = data.len() / channels.max(1);
-    let mut out = Vec::with_capacity(channels);
-    for (channel, row) in data.chunks_mut(rows.max(1)).take(channels).enumerate() {
-        if let Some(&value) = row.iter().find(|v| !v.is_finite()) {
-            return Err(CoreError::NonFiniteInput { channel, value });
-        }
-        let (_, kth, _) = row.select_nth_unstable_by(k - 1, f32::total_cmp);
-        out.push(*kth);
-    }
-    Ok(out)
+    // Channels are independent: one selection per rayon task (the values do not depend on
+    // the thread count; the first bad channel is reported, as sequentially).
+    let selected: Vec<Result<f32, CoreError>> = data
+        .par_chunks_mut(rows.max(1))
+        .take(channels)
+        .enumerate()
+        .map(|(channel, row)| {
+            if let Some(&value) = row.iter().find(|v| !v.is_finite()) {
+                return Err(CoreError::NonFiniteInput { channel, value });
+            }
+            let (_, kth, _) = row.select_nth_unstable_by(k - 1, f32::total_cmp);
+            Ok(*kth)
+        })
+        .collect();
+    selected.into_iter().collect()
 }
 
 /// The k-th smallest value of each row of a `[channels, rows]` tensor, computed with `method`.
