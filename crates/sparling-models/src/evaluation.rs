@@ -20,7 +20,7 @@ use sparling_metrics::{ConfusionMatrix, SequenceErrors};
 use crate::checkpoint::OpenedCheckpoint;
 use crate::config::{DomainConfig, Objective, RunConfig};
 use crate::error::ModelError;
-use crate::inference::{motif_maps_host, predict};
+use crate::inference::{for_each_batch, motif_maps_host, predict};
 use crate::model::SparlingModel;
 use crate::task::Task;
 
@@ -212,16 +212,12 @@ pub fn nonzero_fraction(
     device: &Device,
 ) -> Result<f64, ModelError> {
     let (mut nonzero, mut total) = (0usize, 0usize);
-    let mut start = 0;
-    while start < count {
-        let len = batch_size.min(count - start);
-        let batch = task.batch(split, start as u64, len)?;
-        let inputs = Tensor::from_data(TensorData::new(batch.inputs, batch.shape), device);
+    for_each_batch(task, split, count, batch_size, device, |_, _, inputs| {
         let (maps, _) = motif_maps_host(model, inputs)?;
         nonzero += maps.iter().filter(|v| **v != 0.0).count();
         total += maps.len();
-        start += len;
-    }
+        Ok(())
+    })?;
     Ok(nonzero as f64 / total.max(1) as f64)
 }
 
@@ -241,20 +237,23 @@ pub fn motif_confusion(
     let channels = model.sparsity().channels();
     let mut confusion = ConfusionMatrix::new(protocol.classes, channels);
     let (mut nonzero, mut total) = (0usize, 0usize);
-    let mut start = 0;
-    while start < count {
-        let len = batch_size.min(count - start);
-        let batch = task.batch(protocol.split, start as u64, len)?;
-        let truths = task.motifs(protocol.split, start as u64, len)?;
-        let inputs = Tensor::from_data(TensorData::new(batch.inputs, batch.shape), device);
-        let (maps, shape) = motif_maps_host(model, inputs)?;
-        nonzero += maps.iter().filter(|v| **v != 0.0).count();
-        total += maps.len();
-        confusion
-            .add_batch(&maps, shape, &truths, protocol.footprint_pad)
-            .map_err(|e| ModelError::TensorData(e.to_string()))?;
-        start += len;
-    }
+    let split = protocol.split;
+    for_each_batch(
+        task,
+        split,
+        count,
+        batch_size,
+        device,
+        |start, targets, inputs| {
+            let truths = task.motifs(split, start, targets.len())?;
+            let (maps, shape) = motif_maps_host(model, inputs)?;
+            nonzero += maps.iter().filter(|v| **v != 0.0).count();
+            total += maps.len();
+            confusion
+                .add_batch(&maps, shape, &truths, protocol.footprint_pad)
+                .map_err(|e| ModelError::TensorData(e.to_string()))
+        },
+    )?;
     Ok((confusion, nonzero as f64 / total.max(1) as f64))
 }
 

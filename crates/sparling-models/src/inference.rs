@@ -74,19 +74,46 @@ pub fn predict(
     device: &Device,
 ) -> Result<Vec<Prediction>, ModelError> {
     let mut out = Vec::with_capacity(count);
+    for_each_batch(
+        task,
+        split,
+        count,
+        batch_size,
+        device,
+        |_, targets, inputs| {
+            let predicted = greedy_decode(model, inputs, max_length)?;
+            for (p, t) in predicted.into_iter().zip(targets) {
+                let reference = t[1..t.len().saturating_sub(1)].to_vec();
+                out.push((p, reference));
+            }
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+/// Runs `f(start, targets, inputs)` on consecutive batches of at most `batch_size` of the
+/// first `count` examples of `split`, the inputs on `device`.
+///
+/// # Errors
+/// Data errors, or the first error of `f`.
+pub fn for_each_batch(
+    task: &dyn Task,
+    split: Split,
+    count: usize,
+    batch_size: usize,
+    device: &Device,
+    mut f: impl FnMut(u64, Vec<Vec<u32>>, Tensor<4>) -> Result<(), ModelError>,
+) -> Result<(), ModelError> {
     let mut start = 0;
     while start < count {
-        let len = batch_size.min(count - start);
+        let len = batch_size.max(1).min(count - start);
         let batch = task.batch(split, start as u64, len)?;
         let inputs = Tensor::from_data(TensorData::new(batch.inputs, batch.shape), device);
-        let predicted = greedy_decode(model, inputs, max_length)?;
-        for (p, t) in predicted.into_iter().zip(batch.targets) {
-            let reference = t[1..t.len().saturating_sub(1)].to_vec();
-            out.push((p, reference));
-        }
+        f(start as u64, batch.targets, inputs)?;
         start += len;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Fraction of exactly matching sequences (the schedule's validation signal).
@@ -111,25 +138,28 @@ pub fn digit_accuracy(
     device: &Device,
 ) -> Result<f64, ModelError> {
     let mut correct = 0usize;
-    let mut start = 0;
-    while start < count {
-        let len = batch_size.min(count - start);
-        let batch = task.batch(split, start as u64, len)?;
-        let classes = digit_classes(&batch.targets)?;
-        let inputs = Tensor::from_data(TensorData::new(batch.inputs, batch.shape), device);
-        let predicted = model.spatial_maxima(inputs)?.argmax(1);
-        let predicted = predicted
-            .into_data()
-            .convert::<i64>()
-            .try_into_vec::<i64>()
-            .map_err(|e| ModelError::TensorData(format!("{e:?}")))?;
-        correct += predicted
-            .iter()
-            .zip(&classes)
-            .filter(|(p, c)| p == c)
-            .count();
-        start += len;
-    }
+    for_each_batch(
+        task,
+        split,
+        count,
+        batch_size,
+        device,
+        |_, targets, inputs| {
+            let classes = digit_classes(&targets)?;
+            let predicted = model.spatial_maxima(inputs)?.argmax(1);
+            let predicted = predicted
+                .into_data()
+                .convert::<i64>()
+                .try_into_vec::<i64>()
+                .map_err(|e| ModelError::TensorData(format!("{e:?}")))?;
+            correct += predicted
+                .iter()
+                .zip(&classes)
+                .filter(|(p, c)| p == c)
+                .count();
+            Ok(())
+        },
+    )?;
     Ok(correct as f64 / count.max(1) as f64)
 }
 

@@ -11,12 +11,13 @@ use std::path::PathBuf;
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
-use sparling_data::{Dataset, SingleDigit, Split};
+use sparling_data::{SingleDigit, Split};
 
 use crate::config::RunConfig;
 use crate::error::ModelError;
-use crate::inference::read_host;
+use crate::inference::{for_each_batch, read_host};
 use crate::model::{ModelConfig, SparlingModel};
+use crate::task::{SingleDigitTask, digit_classes};
 
 /// The paper's evaluation size.
 pub const DIRECT_SAMPLES: usize = 10_000;
@@ -60,8 +61,8 @@ pub fn direct_motif_error(
     batch_size: usize,
     device: &Device,
 ) -> Result<DirectReport, ModelError> {
-    let dataset = Dataset::new(SingleDigit::paper()?, Split::Test);
-    let size = dataset.domain().config().size;
+    let domain = SingleDigit::paper()?;
+    let size = domain.config().size;
     let ModelConfig::Image(image) = &config.model else {
         return Err(ModelError::invalid(
             "model.kind",
@@ -79,30 +80,35 @@ pub fn direct_motif_error(
     }
     let channels = model.sparsity().channels();
     let mut counts = vec![vec![0u64; 10]; channels];
-    let mut start = 0;
-    while start < samples {
-        let len = batch_size.max(1).min(samples - start);
-        let batch = dataset.batch(start as u64, len)?;
-        let mut pixels = Vec::with_capacity(len * size * size);
-        for sample in &batch {
-            sample.image.extend_f32(&mut pixels);
-        }
-        let input = Tensor::from_data(TensorData::new(pixels, [len, 1, size, size]), device);
-        let scores: Tensor<3> = model.motif_scores(input)?.flatten(2, 3);
-        // [n, C, H*W] -> max over space -> [n, C]
-        let maxima = read_host(scores.max_dim(2).reshape([len, channels]))?;
-        for (sample, row) in batch.iter().zip(maxima.chunks(channels)) {
-            let best = row
-                .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.total_cmp(b.1))
-                .map_or(0, |(c, _)| c);
-            if let Some(cell) = counts[best].get_mut(usize::from(sample.digit)) {
-                *cell += 1;
+    let task = SingleDigitTask::new(domain);
+    for_each_batch(
+        &task,
+        Split::Test,
+        samples,
+        batch_size,
+        device,
+        |_, targets, input| {
+            let digits = digit_classes(&targets)?;
+            let len = digits.len();
+            let scores: Tensor<3> = model.motif_scores(input)?.flatten(2, 3);
+            // [n, C, H*W] -> max over space -> [n, C]
+            let maxima = read_host(scores.max_dim(2).reshape([len, channels]))?;
+            for (&digit, row) in digits.iter().zip(maxima.chunks(channels)) {
+                let best = row
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or(0, |(c, _)| c);
+                if let Some(cell) = usize::try_from(digit)
+                    .ok()
+                    .and_then(|d| counts[best].get_mut(d))
+                {
+                    *cell += 1;
+                }
             }
-        }
-        start += len;
-    }
+            Ok(())
+        },
+    )?;
     let credited: u64 = counts
         .iter()
         .map(|row| row.iter().copied().max().unwrap_or(0))
