@@ -60,9 +60,9 @@ NOT an exact replica (honest list; none of these changes a tensor shape or a par
      every step and both directions, one [2, N, H] x [2, H, 4H] matmul per step). Same
      function, gate order and parameters (w_ih, w_hh, b_ih, b_hh per direction).
   4. Sinusoidal tables are computed once (non-persistent buffers); ours are rebuilt on the host
-     and uploaded in every forward (a few thousand floats). The replica reproduces the values
-     our Rust computes: burn's `generate_sinusoids` with max_timescale max(5000, length), i.e.
-     pos / 5000^(2i/d), not the 10000 of the PyTorch tutorial that positional.rs's doc names.
+     and uploaded in every forward (a few thousand floats). The replica computes the `cpu`
+     preset's values (timescale 5000, positional.rs LEGACY_TIMESCALE) for both presets; the
+     `paper` preset uses the reference's 10000. The values do not change the timing.
   5. The sparsity layer's k-th value: torch.kthvalue on the detached [C, rows] view (plus an
      isfinite check, as ours rejects NaN/inf); ours copies it to the host and runs
      select_nth_unstable per channel on rayon (crates/sparling-core/src/threshold.rs). Same
@@ -272,7 +272,8 @@ class Collapse2d(nn.Module):
 
 
 def sinusoids(length, d_model):
-    """positional.rs `sinusoids`: burn's generate_sinusoids(length, d, max(5000, length))."""
+    """positional.rs `sinusoids` with the legacy timescale: generate_sinusoids(length, d,
+    max(5000, length))."""
     max_timescale = max(5000, length)
     log_increment = -math.log(max_timescale) / d_model
     k = torch.arange(0, d_model, 2, dtype=torch.float32)

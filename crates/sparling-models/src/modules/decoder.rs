@@ -12,7 +12,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::encoder::TransformerConfig;
-use super::positional::sinusoids;
+use super::positional::{legacy_timescale, sinusoids};
 use crate::error::ModelError;
 
 /// The autoregressive decoder ([`Decoder`]).
@@ -23,6 +23,10 @@ pub struct DecoderConfig {
     pub transformer: TransformerConfig,
     /// Vocabulary size (12 for DigitCircle, 28 for LaTeX and audio).
     pub vocab: usize,
+    /// Timescale of the token-position sinusoids (the reference: 10,000;
+    /// [`super::positional::LEGACY_TIMESCALE`] when absent).
+    #[serde(default = "legacy_timescale")]
+    pub timescale: usize,
 }
 
 impl DecoderConfig {
@@ -39,6 +43,7 @@ impl DecoderConfig {
                 .init(device),
             output: LinearConfig::new(d_model, self.vocab).init(device),
             d_model,
+            timescale: self.timescale,
         }
     }
 
@@ -75,6 +80,8 @@ pub struct Decoder {
     transformer: TransformerDecoder,
     output: Linear,
     d_model: usize,
+    #[module(skip)]
+    timescale: usize,
 }
 
 impl Decoder {
@@ -88,7 +95,7 @@ impl Decoder {
         let [n, l] = tokens.dims();
         let device = tokens.device();
         let x = self.embedding.forward(tokens)
-            + sinusoids(l, self.d_model, &device).reshape([1, l, self.d_model]);
+            + sinusoids(l, self.d_model, self.timescale, &device).reshape([1, l, self.d_model]);
         let x = self.dropout.forward(x);
         let input = TransformerDecoderInput::new(x, memory)
             .target_mask_attn(generate_autoregressive_mask(n, l, &device));

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::angular::AngularScan;
 use super::lstm::BiLstm;
-use super::positional::{Positions, grid_positions, sinusoids};
+use super::positional::{Positions, grid_positions, legacy_timescale, sinusoids};
 use crate::error::ModelError;
 use crate::validate::positive;
 
@@ -88,6 +88,10 @@ pub struct RowEncoderConfig {
     pub angular_bins: Option<usize>,
     /// The Transformer encoder.
     pub transformer: TransformerConfig,
+    /// Timescale of the position sinusoids (the reference: 10,000;
+    /// [`super::positional::LEGACY_TIMESCALE`] when absent).
+    #[serde(default = "legacy_timescale")]
+    pub timescale: usize,
 }
 
 impl RowEncoderConfig {
@@ -105,6 +109,7 @@ impl RowEncoderConfig {
             transformer: (t.layers > 0).then(|| t.encoder(d_model, device)),
             d_model,
             positions: self.positions,
+            timescale: self.timescale,
         }
     }
 
@@ -151,6 +156,8 @@ pub struct RowEncoder {
     d_model: usize,
     #[module(skip)]
     positions: Positions,
+    #[module(skip)]
+    timescale: usize,
 }
 
 impl RowEncoder {
@@ -165,7 +172,8 @@ impl RowEncoder {
         if let Some(scan) = &self.angular {
             let sectors = scan.forward(x);
             let bins = sectors.dims()[1];
-            let sectors = sectors + sinusoids(bins, self.d_model, &device).reshape([1, bins, d]);
+            let table = sinusoids(bins, self.d_model, self.timescale, &device);
+            let sectors = sectors + table.reshape([1, bins, d]);
             return self.transform(self.dropout.forward(sectors));
         }
         if let Some(lstm) = &self.lstm {
@@ -173,7 +181,8 @@ impl RowEncoder {
             let rows = lstm.forward(x.reshape([n * h, w, d]));
             x = rows.reshape([n, h, w, d]);
         }
-        x = x + grid_positions(h, w, self.d_model, self.positions, &device).unsqueeze::<4>();
+        let table = grid_positions(h, w, self.d_model, self.positions, self.timescale, &device);
+        x = x + table.unsqueeze::<4>();
         // [N, H, W, D] -> [N, H*W, D]
         let x = self.dropout.forward(x).reshape([n, h * w, d]);
         self.transform(x)
@@ -194,6 +203,10 @@ impl RowEncoder {
 pub struct SequenceEncoderConfig {
     /// The Transformer encoder.
     pub transformer: TransformerConfig,
+    /// Timescale of the position sinusoids (the reference: 10,000;
+    /// [`super::positional::LEGACY_TIMESCALE`] when absent).
+    #[serde(default = "legacy_timescale")]
+    pub timescale: usize,
 }
 
 impl SequenceEncoderConfig {
@@ -204,6 +217,7 @@ impl SequenceEncoderConfig {
             dropout: DropoutConfig::new(t.dropout).init(),
             transformer: (t.layers > 0).then(|| t.encoder(d_model, device)),
             d_model,
+            timescale: self.timescale,
         }
     }
 
@@ -223,6 +237,8 @@ pub struct SequenceEncoder {
     dropout: Dropout,
     transformer: Option<TransformerEncoder>,
     d_model: usize,
+    #[module(skip)]
+    timescale: usize,
 }
 
 impl SequenceEncoder {
@@ -232,7 +248,8 @@ impl SequenceEncoder {
         let [_, d, l] = x.dims();
         let device = x.device();
         // [N, D, L] -> [N, L, D]
-        let x = x.swap_dims(1, 2) + sinusoids(l, self.d_model, &device).reshape([1, l, d]);
+        let table = sinusoids(l, self.d_model, self.timescale, &device);
+        let x = x.swap_dims(1, 2) + table.reshape([1, l, d]);
         let x = self.dropout.forward(x);
         match &self.transformer {
             Some(t) => t.forward(TransformerEncoderInput::new(x)),

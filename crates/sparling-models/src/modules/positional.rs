@@ -1,6 +1,6 @@
 //! Positional encodings: the PyTorch-tutorial `PositionalEncoding` sinusoids
-//! (`pe[pos, 2i] = sin(pos / 10000^(2i/d))`, `pe[pos, 2i+1] = cos(...)`) and the 2-D layouts of
-//! [`Positions`].
+//! (`pe[pos, 2i] = sin(pos / T^(2i/d))`, `pe[pos, 2i+1] = cos(...)`, with the timescale
+//! `T = 10000` in the reference) and the 2-D layouts of [`Positions`].
 
 use burn::nn::generate_sinusoids;
 use burn::prelude::*;
@@ -25,12 +25,24 @@ pub enum Positions {
     Polar,
 }
 
-/// The maximum length of the reference table (`max_len = 5000`).
-pub const MAX_LEN: usize = 5000;
+/// The reference's timescale `T` (the PyTorch tutorial's `10000.0`).
+pub const PAPER_TIMESCALE: usize = 10_000;
 
-/// `[length, d_model]` table of sinusoids for positions `0..length`.
-pub fn sinusoids(length: usize, d_model: usize, device: &Device) -> Tensor<2> {
-    generate_sinusoids(length, d_model, MAX_LEN.max(length), device)
+/// The timescale of configurations written before it was configurable: 5,000 (the
+/// reference's table length `max_len`, passed by mistake where burn takes the timescale).
+/// Models trained with it keep it; the `cpu` and `tiny` presets, tuned and trained with it,
+/// do too; the `paper` presets use [`PAPER_TIMESCALE`].
+pub const LEGACY_TIMESCALE: usize = 5_000;
+
+/// Serde default of the `timescale` fields: what configurations without the field meant.
+pub(crate) fn legacy_timescale() -> usize {
+    LEGACY_TIMESCALE
+}
+
+/// `[length, d_model]` table of sinusoids for positions `0..length` with timescale
+/// `timescale` (burn requires it to be at least `length`; longer tables use `length`).
+pub fn sinusoids(length: usize, d_model: usize, timescale: usize, device: &Device) -> Tensor<2> {
+    generate_sinusoids(length, d_model, timescale.max(length), device)
 }
 
 /// `[h, w, d_model]` encoding of an `h x w` grid (`d_model` divisible by 4 for `Grid` and
@@ -40,10 +52,19 @@ pub fn grid_positions(
     w: usize,
     d_model: usize,
     kind: Positions,
+    timescale: usize,
     device: &Device,
 ) -> Tensor<3> {
-    let rows = |d: usize| sinusoids(h, d, device).reshape([h, 1, d]).expand([h, w, d]);
-    let columns = |d: usize| sinusoids(w, d, device).reshape([1, w, d]).expand([h, w, d]);
+    let rows = |d: usize| {
+        sinusoids(h, d, timescale, device)
+            .reshape([h, 1, d])
+            .expand([h, w, d])
+    };
+    let columns = |d: usize| {
+        sinusoids(w, d, timescale, device)
+            .reshape([1, w, d])
+            .expand([h, w, d])
+    };
     match kind {
         Positions::Rows => rows(d_model),
         Positions::Grid => Tensor::cat(vec![rows(d_model / 2), columns(d_model / 2)], 2),
@@ -82,11 +103,31 @@ fn angle_harmonics(h: usize, w: usize, d: usize, device: &Device) -> Tensor<3> {
 mod tests {
     use super::*;
 
+    /// With the paper's timescale the table is the PyTorch tutorial's:
+    /// `pe[pos, 2i] = sin(pos / 10000^(2i/d))`, `pe[pos, 2i+1] = cos(pos / 10000^(2i/d))`.
+    #[test]
+    fn the_paper_timescale_gives_the_reference_table() {
+        let (length, d) = (50, 16);
+        let table = sinusoids(length, d, PAPER_TIMESCALE, &Device::default())
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32");
+        for pos in 0..length {
+            for i in 0..d / 2 {
+                let angle = pos as f64 / 10_000f64.powf(2.0 * i as f64 / d as f64);
+                let (sin, cos) = (table[pos * d + 2 * i], table[pos * d + 2 * i + 1]);
+                assert!((f64::from(sin) - angle.sin()).abs() < 1e-4, "{pos} {i}");
+                assert!((f64::from(cos) - angle.cos()).abs() < 1e-4, "{pos} {i}");
+            }
+        }
+    }
+
     #[test]
     fn grid_encoding_tells_transposed_cells_apart() {
         let device = Device::default();
         for kind in [Positions::Grid, Positions::Polar] {
-            let table = grid_positions(5, 5, 16, kind, &device);
+            let table = grid_positions(5, 5, 16, kind, PAPER_TIMESCALE, &device);
             let a = table.clone().slice([1..2, 3..4]).flatten::<1>(0, 2);
             let b = table.slice([3..4, 1..2]).flatten::<1>(0, 2);
             let diff: f32 = (a - b).abs().sum().into_scalar();
@@ -101,7 +142,7 @@ mod tests {
     fn polar_harmonics_follow_the_angle() {
         let device = Device::default();
         // Cell (0, 2) of a 5x5 grid is straight above the centre: θ = π/2.
-        let table = grid_positions(5, 5, 16, Positions::Polar, &device);
+        let table = grid_positions(5, 5, 16, Positions::Polar, PAPER_TIMESCALE, &device);
         let v: Vec<f32> = table
             .slice([0..1, 2..3, 8..10])
             .into_data()

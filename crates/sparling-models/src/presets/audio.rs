@@ -18,6 +18,7 @@ use crate::modules::collapse::CollapseConfig;
 use crate::modules::decoder::DecoderConfig;
 use crate::modules::encoder::SequenceEncoderConfig;
 use crate::modules::motif::{MotifConfig, Padding, Upsample};
+use crate::modules::positional::{LEGACY_TIMESCALE, PAPER_TIMESCALE};
 use crate::modules::sparsity::{Scope, SparsityConfig};
 
 /// Preset names of the audio domain.
@@ -115,9 +116,11 @@ pub fn audio_paper(seed: i64) -> RunConfig {
             },
             encoder: SequenceEncoderConfig {
                 transformer: transformer(6, 8, 2048, 0.1),
+                timescale: PAPER_TIMESCALE,
             },
             decoder: DecoderConfig {
                 transformer: transformer(6, 8, 2048, 0.1),
+                timescale: PAPER_TIMESCALE,
                 vocab: 28,
             },
         }),
@@ -162,6 +165,9 @@ pub fn audio_cpu(seed: i64) -> RunConfig {
     m.collapse.channels = 64;
     m.encoder.transformer = cpu_transformer(2);
     m.decoder.transformer = cpu_transformer(2);
+    // Tuned and trained with the legacy position timescale (positional.rs).
+    m.encoder.timescale = LEGACY_TIMESCALE;
+    m.decoder.timescale = LEGACY_TIMESCALE;
     let t = &mut c.training;
     t.batch_size = 16;
     t.learning_rate = 1e-3;
@@ -203,6 +209,9 @@ pub fn audio_tiny(seed: i64) -> RunConfig {
     m.collapse.channels = 16;
     m.encoder.transformer = transformer(1, 2, 32, 0.1);
     m.decoder.transformer = transformer(1, 2, 32, 0.1);
+    // Tuned and trained with the legacy position timescale (positional.rs).
+    m.encoder.timescale = LEGACY_TIMESCALE;
+    m.decoder.timescale = LEGACY_TIMESCALE;
     super::tiny_training(&mut c.training);
     c
 }

@@ -15,7 +15,7 @@ use crate::modules::collapse::CollapseConfig;
 use crate::modules::decoder::DecoderConfig;
 use crate::modules::encoder::RowEncoderConfig;
 use crate::modules::motif::{MotifConfig, Padding, Upsample};
-use crate::modules::positional::Positions;
+use crate::modules::positional::{LEGACY_TIMESCALE, PAPER_TIMESCALE, Positions};
 use crate::modules::sparsity::{Scope, SparsityConfig};
 
 /// Preset names per domain.
@@ -91,9 +91,11 @@ fn paper_model() -> ImageModelConfig {
             positions: Positions::Rows,
             angular_bins: None,
             transformer: transformer(6, 8, 2048, 0.1),
+            timescale: PAPER_TIMESCALE,
         },
         decoder: DecoderConfig {
             transformer: transformer(6, 8, 2048, 0.1),
+            timescale: PAPER_TIMESCALE,
             vocab: 12,
         },
     }
@@ -169,6 +171,9 @@ pub fn digit_circle_cpu(seed: i64) -> RunConfig {
     m.encoder.angular_bins = Some(36);
     m.encoder.transformer = cpu_transformer(2);
     m.decoder.transformer = cpu_transformer(2);
+    // Tuned and trained with the legacy position timescale (positional.rs).
+    m.encoder.timescale = LEGACY_TIMESCALE;
+    m.decoder.timescale = LEGACY_TIMESCALE;
     let mut c = paper_run(seed, m);
     c.preset = "cpu".into();
     let t = &mut c.training;
@@ -207,6 +212,9 @@ pub fn digit_circle_tiny(seed: i64) -> RunConfig {
     m.collapse.channels = 16;
     m.encoder.transformer = transformer(1, 2, 32, 0.1);
     m.decoder.transformer = transformer(1, 2, 32, 0.1);
+    // Tuned and trained with the legacy position timescale (positional.rs).
+    m.encoder.timescale = LEGACY_TIMESCALE;
+    m.decoder.timescale = LEGACY_TIMESCALE;
     let mut c = paper_run(seed, m);
     c.preset = "tiny".into();
     super::tiny_training(&mut c.training);
@@ -256,5 +264,25 @@ mod tests {
         assert_eq!(direct.training.objective, Objective::DirectDigits);
         assert_eq!(direct.model.motif(), digit_circle_paper(1).model.motif());
         assert!(digit_circle("huge", 1).is_err());
+    }
+
+    /// The paper's position timescale is the reference's; the `cpu` and `tiny` presets keep the
+    /// one they were tuned and trained with, which is also what a configuration without the
+    /// field means (runs written before it existed).
+    #[test]
+    fn position_timescales() {
+        use crate::modules::positional::{LEGACY_TIMESCALE, PAPER_TIMESCALE};
+        let timescales = |c: &RunConfig| match &c.model {
+            ModelConfig::Image(m) => (m.encoder.timescale, m.decoder.timescale),
+            ModelConfig::Sequence(_) => panic!("an image model"),
+        };
+        let paper = digit_circle_paper(1);
+        assert_eq!(timescales(&paper), (PAPER_TIMESCALE, PAPER_TIMESCALE));
+        let cpu = digit_circle_cpu(1);
+        assert_eq!(timescales(&cpu), (LEGACY_TIMESCALE, LEGACY_TIMESCALE));
+        let text = cpu.to_toml().expect("toml").replace("timescale = 5000\n", "");
+        assert!(!text.contains("timescale"));
+        let read = RunConfig::from_toml(&text, std::path::Path::new("old.toml")).expect("reads");
+        assert_eq!(read, cpu);
     }
 }

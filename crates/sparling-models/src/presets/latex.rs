@@ -13,7 +13,7 @@ use crate::modules::collapse::CollapseConfig;
 use crate::modules::decoder::DecoderConfig;
 use crate::modules::encoder::RowEncoderConfig;
 use crate::modules::motif::{MotifConfig, Padding, Upsample};
-use crate::modules::positional::Positions;
+use crate::modules::positional::{LEGACY_TIMESCALE, PAPER_TIMESCALE, Positions};
 use crate::modules::sparsity::{Scope, SparsityConfig};
 
 /// Preset names of the LaTeX domain.
@@ -104,9 +104,11 @@ fn paper_model() -> ImageModelConfig {
             positions: Positions::Rows,
             angular_bins: None,
             transformer: transformer(6, 8, 2048, 0.1),
+            timescale: PAPER_TIMESCALE,
         },
         decoder: DecoderConfig {
             transformer: transformer(6, 8, 2048, 0.1),
+            timescale: PAPER_TIMESCALE,
             vocab: 28,
         },
     }
@@ -191,6 +193,9 @@ pub fn latex_cpu(seed: i64) -> RunConfig {
     m.collapse.pool_first = true;
     m.encoder.transformer = cpu_transformer(0);
     m.decoder.transformer = cpu_transformer(2);
+    // Tuned and trained with the legacy position timescale (positional.rs).
+    m.encoder.timescale = LEGACY_TIMESCALE;
+    m.decoder.timescale = LEGACY_TIMESCALE;
     let mut c = paper_run(seed, m);
     c.preset = "cpu".into();
     let t = &mut c.training;
@@ -223,6 +228,9 @@ pub fn latex_tiny(seed: i64) -> RunConfig {
     m.collapse.pool_first = true;
     m.encoder.transformer = transformer(1, 2, 32, 0.1);
     m.decoder.transformer = transformer(1, 2, 32, 0.1);
+    // Tuned and trained with the legacy position timescale (positional.rs).
+    m.encoder.timescale = LEGACY_TIMESCALE;
+    m.decoder.timescale = LEGACY_TIMESCALE;
     let mut c = paper_run(seed, m);
     c.preset = "tiny".into();
     super::tiny_training(&mut c.training);
