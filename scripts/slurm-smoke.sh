@@ -2,8 +2,9 @@
 # Slurm smoke test of `cargo xtask sweep --slurm` (docs/reproduction.md, "Sweeps"): starts a
 # one-node Slurm cluster on this machine, submits the job array of a two-task sweep of the
 # `tiny` DigitCircle preset, waits for it, runs `cargo xtask collect` and checks the table.
-# Stops the daemons it started (by their process ids) and leaves the machine as it found it,
-# apart from the Debian packages it installs when they are missing (slurm-wlm, munge).
+# Stops the daemons it started (by their process ids). What it leaves behind: the Debian
+# packages it installs when they are missing (slurm-wlm, munge), a munge key it creates when
+# there is none (/etc/munge/munge.key, /run/munge) and its files under /tmp/sparling-slurm.*.
 #
 # Needs root (the one-node cluster runs as SlurmUser=root). Run from anywhere:
 #   scripts/slurm-smoke.sh

@@ -5,19 +5,20 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use burn::module::Module;
 use clap::Args;
 use serde::{Deserialize, Serialize};
+use sparling_data::RecordingIndex;
 use sparling_metrics::plot::{Curves, training_curves_svg};
 use sparling_metrics::{BootstrapConfig, bootstrap_mean_ci};
 use sparling_models::checkpoint::{RunDir, ValidationRecord, open_checkpoint, write_atomic};
-use sparling_models::config::{AudioDomainConfig, DomainConfig, TestVoice};
-use sparling_models::evaluation::{EvalOptions, EvalReport, direct_motif_error, evaluate};
+use sparling_models::config::{AudioDomainConfig, DomainConfig, Objective, TestVoice};
+use sparling_models::evaluation::{EvalOptions, EvalReport, evaluate};
 use sparling_models::fork::InitFrom;
 use sparling_models::training::TrainObserver;
 use sparling_models::{Backend, Domain, RunConfig, TrainOptions, TrainSummary, presets};
 
 use crate::Usage;
+use crate::compare::evaluate_method;
 
 /// The preset of `domain`, with the recordings directory `data` for audio.
 fn preset(
@@ -320,10 +321,28 @@ impl TrainObserver for LogValidations {
 /// Bad arguments, training, evaluation or I/O failures.
 pub fn run(args: &ReproduceArgs) -> anyhow::Result<()> {
     let seeds = parse_seeds(&args.seeds)?;
-    if args.test_voice.is_some() && args.domain != Domain::Audio {
+    if let Some(voice) = &args.test_voice {
+        if args.domain != Domain::Audio {
+            return Err(Usage(format!(
+                "--test-voice: only the audio domain has voices, not {}",
+                args.domain
+            ))
+            .into());
+        }
+        // Read it now, not after hours of training.
+        RecordingIndex::load_voice(&voice.dir, &voice.name)
+            .map_err(|e| Usage(format!("--test-voice {}: {e}", voice.dir.display())))?;
+    }
+    if presets::get(args.domain, &args.preset, 0)?
+        .training
+        .objective
+        != Objective::Sequence
+    {
         return Err(Usage(format!(
-            "--test-voice: only the audio domain has voices, not {}",
-            args.domain
+            "--preset {}: it trains the motif model alone, which has no motif or end-to-end \
+             errors to table; train it with `sparling train` and evaluate it with `sparling \
+             eval`, or run it as the `direct` arm of `cargo xtask compare`",
+            args.preset
         ))
         .into());
     }
@@ -343,6 +362,8 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<()> {
         let run = RunDir::new(&out);
         let recorded = if run.read_config()?.is_none() {
             SeedRecord::matching(&record, &run_config, args.samples)?
+                .map(|result| with_voice_of(args, seed, &record, result))
+                .transpose()?
         } else {
             None
         };
@@ -363,6 +384,36 @@ pub fn run(args: &ReproduceArgs) -> anyhow::Result<()> {
     write_results(args, &config, &results)
 }
 
+/// A recorded seed as this invocation asks for it: without a voice evaluation unless one was
+/// asked for, and refused if the voice asked for is not the recorded one (its run directory,
+/// needed to evaluate again, is gone).
+fn with_voice_of(
+    args: &ReproduceArgs,
+    seed: i64,
+    record: &Path,
+    mut result: SeedResult,
+) -> anyhow::Result<SeedResult> {
+    let Some(voice) = &args.test_voice else {
+        result.voice = None;
+        return Ok(result);
+    };
+    let recorded = result.voice.as_ref().and_then(|v| v.held_out.as_deref());
+    if recorded == Some(voice.name.as_str()) {
+        return Ok(result);
+    }
+    Err(Usage(format!(
+        "--test-voice {}: seed {seed} comes from its record {} (its run directory is gone), \
+         which has {}; evaluate that seed's run on the voice where it was trained, or leave \
+         out --test-voice",
+        voice.name,
+        record.display(),
+        recorded.map_or("no test-voice evaluation".to_string(), |v| format!(
+            "the voice {v}"
+        ))
+    ))
+    .into())
+}
+
 /// Train (or resume) one seed's run and evaluate it at the lowest density it trained.
 fn train_and_evaluate(
     args: &ReproduceArgs,
@@ -374,20 +425,15 @@ fn train_and_evaluate(
     let budget = args.time_budget_minutes.map(|m| m * 60.0);
     let summary = train_or_resume(config, out, device, budget, None)?;
     let run = RunDir::new(out);
-    let opened = open_checkpoint(&run, None, config, device)?;
-    tracing::info!(seed, density = opened.selected.density, "evaluating");
-    let options = EvalOptions::new(config, args.samples);
-    let mut eval = evaluate(config, &opened, out, &options, device)?;
-    if paper(config.domain.domain()).direct.is_some() {
-        let model = opened.model.clone().valid();
-        eval.direct = Some(direct_motif_error(
-            config,
-            &model,
-            args.samples,
-            50,
-            device,
-        )?);
-    }
+    tracing::info!(seed, "evaluating");
+    let (eval, direct) = evaluate_method(config, out, args.samples, device)?;
+    let Some(mut eval) = eval else {
+        bail!(
+            "{}: a run without motif and end-to-end errors",
+            out.display()
+        );
+    };
+    eval.direct = direct;
     let voice = match (&args.test_voice, &config.domain) {
         (Some(voice), DomainConfig::Audio(audio)) => {
             let mut on_voice = config.clone();
@@ -396,6 +442,8 @@ fn train_and_evaluate(
                 ..audio.clone()
             });
             tracing::info!(seed, voice = voice.name, "evaluating on the test voice");
+            let opened = open_checkpoint(&run, None, config, device)?;
+            let options = EvalOptions::new(config, args.samples);
             Some(evaluate(&on_voice, &opened, out, &options, device)?)
         }
         _ => None,
@@ -753,6 +801,42 @@ mod tests {
         ];
         let err = run(&Cli::parse_from(argv).args).expect_err("no voices in digit-circle");
         assert!(err.to_string().contains("--test-voice"), "{err}");
+        // A voice that cannot be read is refused before anything trains.
+        let fsdd_arg = fsdd.to_str().expect("utf-8");
+        let fresh = dir.path().join("fresh");
+        let argv = [
+            "reproduce",
+            "audio",
+            "--preset",
+            "tiny",
+            "--data",
+            fsdd_arg,
+            "--test-voice",
+            "ghost=/nonexistent/voice",
+            "--runs",
+            fresh.to_str().expect("utf-8"),
+        ];
+        let err = run(&Cli::parse_from(argv).args).expect_err("missing voice");
+        assert!(err.to_string().contains("/nonexistent/voice"), "{err}");
+        assert!(!fresh.exists());
+    }
+
+    /// The direct baseline has no motif or end-to-end errors to table: refused up front.
+    #[test]
+    fn the_direct_preset_is_not_reproduced() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let runs = dir.path().join("runs");
+        let argv = [
+            "reproduce",
+            "digit-circle",
+            "--preset",
+            "direct",
+            "--runs",
+            runs.to_str().expect("utf-8"),
+        ];
+        let err = run(&Cli::parse_from(argv).args).expect_err("refused");
+        assert!(err.to_string().contains("motif model alone"), "{err}");
+        assert!(!runs.exists());
     }
 
     #[test]

@@ -97,6 +97,11 @@ fn bad_sweeps_are_refused_and_failed_tasks_reported() {
         (&["--seeds", "3-1", "--local"][..], "--seeds 3-1"),
         (&["--presets", "huge", "--local"][..], "huge"),
         (&["--presets", "tiny,tiny", "--local"][..], "appears twice"),
+        (
+            &["--presets", "direct", "--methods", "l1-1", "--local"][..],
+            "model.sparsity.method",
+        ),
+        (&["--slurm", "--time", "1:00; rm -rf /"][..], "--time"),
         (&[][..], "--local or --slurm"),
     ] {
         let dir = root.path().join("bad");
@@ -178,7 +183,9 @@ fn the_slurm_script_is_a_requeueable_array_with_the_resources_asked_for() {
     ] {
         assert!(script.contains(line), "{line}: {script}");
     }
-    let bad = [&TINY[..], &["--slurm", "--time", "1:00; rm -rf /"]].concat();
-    let out = xtask(&bad, &root.path().join("bad"));
+    assert!(script.contains("#SBATCH --open-mode=append"), "{script}");
+    let spaced = root.path().join("with space");
+    let out = xtask(&[&TINY[..], &["--slurm"]].concat(), &spaced);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(!spaced.exists(), "nothing written for a refused sweep");
 }

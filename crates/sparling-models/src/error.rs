@@ -201,6 +201,7 @@ impl ModelError {
                 | Self::NotARunDir(_)
                 | Self::RunLocked { .. }
                 | Self::NoCheckpoint(_)
+                | Self::TestVoice { .. }
         )
     }
 

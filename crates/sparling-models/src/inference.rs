@@ -146,21 +146,30 @@ pub fn digit_accuracy(
         device,
         |_, targets, inputs| {
             let classes = digit_classes(&targets)?;
-            let predicted = model.spatial_maxima(inputs)?.argmax(1);
-            let predicted = predicted
-                .into_data()
-                .convert::<i64>()
-                .try_into_vec::<i64>()
-                .map_err(|e| ModelError::TensorData(format!("{e:?}")))?;
-            correct += predicted
-                .iter()
+            let maxima = model.spatial_maxima(inputs)?;
+            let channels = maxima.dims()[1];
+            let maxima = read_host(maxima)?;
+            correct += maxima
+                .chunks(channels.max(1))
                 .zip(&classes)
-                .filter(|(p, c)| p == c)
+                .filter(|(row, class)| best_channel(row) as i64 == **class)
                 .count();
             Ok(())
         },
     )?;
     Ok(correct as f64 / count.max(1) as f64)
+}
+
+/// The channel with the largest value (the first of equal ones): the digit a row of channel
+/// maxima is read as, by the direct objective and the direct evaluation alike.
+pub fn best_channel(row: &[f32]) -> usize {
+    row.iter()
+        .enumerate()
+        .fold(None::<(usize, f32)>, |best, (c, &v)| match best {
+            Some((_, b)) if b.total_cmp(&v).is_ge() => best,
+            _ => Some((c, v)),
+        })
+        .map_or(0, |(c, _)| c)
 }
 
 /// Post-sparsity motif maps of a batch as a host array `[batch, motifs, H, W]`.
@@ -186,4 +195,17 @@ pub fn read_host<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, ModelErr
         .convert::<f32>()
         .try_into_vec::<f32>()
         .map_err(|e| ModelError::TensorData(format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod best_channel_tests {
+    use super::best_channel;
+
+    #[test]
+    fn the_first_of_equal_maxima_wins() {
+        assert_eq!(best_channel(&[0.1, 0.9, 0.3]), 1);
+        assert_eq!(best_channel(&[0.5, 0.9, 0.9]), 1);
+        assert_eq!(best_channel(&[-1.0, -1.0]), 0);
+        assert_eq!(best_channel(&[]), 0);
+    }
 }

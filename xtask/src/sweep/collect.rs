@@ -126,7 +126,9 @@ fn state(dir: &SweepDir, task: &Task, index: usize) -> String {
     let run = RunDir::new(dir.run_dir(task));
     // The last attempt failed if its log's last "error:" comes after its last start (a
     // requeued task appends to the same log).
-    let log = std::fs::read_to_string(dir.log(index)).unwrap_or_default();
+    let log = std::fs::read(dir.log(index))
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
     let last_event = log
         .lines()
         .rev()

@@ -94,6 +94,10 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     if args.samples == 0 || args.jobs == 0 {
         return Err(Usage("--samples and --jobs must be at least 1".into()).into());
     }
+    if args.slurm.slurm {
+        // Checked before anything is written.
+        slurm::check(&args.slurm, &args.out)?;
+    }
     let manifest = plan(args)?;
     let dir = SweepDir::new(&args.out);
     dir.create(&manifest)?;
@@ -115,6 +119,9 @@ fn plan(args: &SweepArgs) -> anyhow::Result<Manifest> {
         for method in &methods {
             for &seed in &seeds {
                 let config = task_config(args, preset, method, seed)?;
+                config
+                    .validate()
+                    .map_err(|e| Usage(format!("--presets {preset} --methods {method}: {e}")))?;
                 tasks.push(Task {
                     id: format!("{}-{preset}-{method}-seed{seed}", args.domain),
                     domain: args.domain,
@@ -162,7 +169,11 @@ fn task_config(
         let DomainConfig::Audio(audio) = &mut base.domain else {
             return Err(Usage(format!("--data only applies to audio, not {}", args.domain)).into());
         };
-        audio.recordings = Some(dir.clone());
+        // Absolute: tasks may run elsewhere (a Slurm job starts where `sbatch` was called).
+        let absolute = dir
+            .canonicalize()
+            .map_err(|e| Usage(format!("--data {}: {e}", dir.display())))?;
+        audio.recordings = Some(absolute);
     }
     if method == "sparling" {
         return Ok(base);

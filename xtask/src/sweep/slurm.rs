@@ -52,6 +52,34 @@ fn plain(flag: &str, value: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Check the resource values and the sweep directory's path, which the script names
+/// unquoted in `#SBATCH --output`.
+///
+/// # Errors
+/// [`Usage`] naming the bad value.
+pub(super) fn check(args: &SlurmArgs, out: &std::path::Path) -> anyhow::Result<()> {
+    plain("--time", &args.time)?;
+    plain("--mem", &args.mem)?;
+    if let Some(p) = &args.partition {
+        plain("--partition", p)?;
+    }
+    if args.cpus_per_task == 0 {
+        return Err(Usage("--cpus-per-task must be at least 1".into()).into());
+    }
+    let path = out.display().to_string();
+    if path
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '%' | '\'' | '"' | '\\'))
+    {
+        return Err(Usage(format!(
+            "--out `{path}`: a Slurm sweep directory's path may not hold whitespace, control \
+             characters, quotes, backslashes or `%` (it is written into #SBATCH --output)"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// Write `sweep.sbatch` for `manifest` and say how to submit it.
 ///
 /// # Errors
@@ -61,14 +89,6 @@ pub(super) fn write_script(
     manifest: &Manifest,
     args: &SlurmArgs,
 ) -> anyhow::Result<()> {
-    plain("--time", &args.time)?;
-    plain("--mem", &args.mem)?;
-    if let Some(p) = &args.partition {
-        plain("--partition", p)?;
-    }
-    if args.cpus_per_task == 0 {
-        return Err(Usage("--cpus-per-task must be at least 1".into()).into());
-    }
     let gpus = args
         .gpus
         .or((manifest.backend == Backend::Cuda).then_some(1))
@@ -78,6 +98,7 @@ pub(super) fn write_script(
         .root()
         .canonicalize()
         .with_context(|| format!("resolving {}", dir.root().display()))?;
+    check(args, &root)?;
     let last = manifest.tasks.len().saturating_sub(1);
     let mut s = String::new();
     writeln!(s, "#!/bin/bash")?;
@@ -98,6 +119,8 @@ pub(super) fn write_script(
         writeln!(s, "#SBATCH --gres=gpu:{g}")?;
     }
     writeln!(s, "#SBATCH --requeue")?;
+    // A requeued task appends to its log, so `collect` sees every attempt.
+    writeln!(s, "#SBATCH --open-mode=append")?;
     writeln!(s, "#SBATCH --output={}/logs/task-%a.log", root.display())?;
     writeln!(s, "set -euo pipefail")?;
     writeln!(

@@ -282,7 +282,8 @@ impl AudioConfig {
         // Augmented recordings may be stretched: the longest must still fit next to the
         // others at their shortest.
         let stretch = self.augment.as_ref().map_or(1.0, Augmentation::max_stretch);
-        let shortest = (shortest as f64 / stretch).floor() as usize;
+        let squeeze = self.augment.as_ref().map_or(1.0, |a| 1.0 + a.speed);
+        let shortest = (shortest as f64 / squeeze).floor() as usize;
         let max = (clip.saturating_sub(others.saturating_mul(shortest)) as f64 / stretch) as usize;
         match used.iter().find(|r| r.len() > max) {
             Some(r) => Err(AudioError::RecordingTooLong {

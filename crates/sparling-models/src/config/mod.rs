@@ -125,6 +125,13 @@ impl RunConfig {
                 format!("must be identity for {WHY}: the motif model trains alone"),
             ));
         }
+        if self.training.freeze_motifs {
+            return Err(ModelError::invalid(
+                "training.freeze_motifs",
+                true,
+                format!("must be false for {WHY}: the motif model is all that trains"),
+            ));
+        }
         if !self.training.curriculum.is_empty() {
             return Err(ModelError::invalid(
                 "training.curriculum",

@@ -15,7 +15,7 @@ use sparling_data::{SingleDigit, Split};
 
 use crate::config::RunConfig;
 use crate::error::ModelError;
-use crate::inference::{for_each_batch, read_host};
+use crate::inference::{best_channel, for_each_batch, read_host};
 use crate::model::{ModelConfig, SparlingModel};
 use crate::task::{SingleDigitTask, digit_classes};
 
@@ -94,11 +94,7 @@ pub fn direct_motif_error(
             // [n, C, H*W] -> max over space -> [n, C]
             let maxima = read_host(scores.max_dim(2).reshape([len, channels]))?;
             for (&digit, row) in digits.iter().zip(maxima.chunks(channels)) {
-                let best = row
-                    .iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1))
-                    .map_or(0, |(c, _)| c);
+                let best = best_channel(row);
                 if let Some(cell) = usize::try_from(digit)
                     .ok()
                     .and_then(|d| counts[best].get_mut(d))

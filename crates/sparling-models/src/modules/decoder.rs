@@ -12,7 +12,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::encoder::TransformerConfig;
-use super::positional::{legacy_timescale, sinusoids};
+use super::positional::{legacy_timescale, sinusoids, validate_timescale};
 use crate::error::ModelError;
 
 /// The autoregressive decoder ([`Decoder`]).
@@ -54,6 +54,7 @@ impl DecoderConfig {
     pub fn validate(&self, d_model: usize) -> Result<(), ModelError> {
         self.transformer
             .validate("model.decoder.transformer", d_model)?;
+        validate_timescale("model.decoder.timescale", self.timescale)?;
         if self.transformer.layers == 0 {
             return Err(ModelError::invalid(
                 "model.decoder.transformer.layers",

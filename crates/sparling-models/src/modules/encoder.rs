@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::angular::AngularScan;
 use super::lstm::BiLstm;
-use super::positional::{Positions, grid_positions, legacy_timescale, sinusoids};
+use super::positional::{
+    Positions, grid_positions, legacy_timescale, sinusoids, validate_timescale,
+};
 use crate::error::ModelError;
 use crate::validate::positive;
 
@@ -141,6 +143,7 @@ impl RowEncoderConfig {
                 ));
             }
         }
+        validate_timescale("model.encoder.timescale", self.timescale)?;
         self.transformer
             .validate("model.encoder.transformer", d_model)
     }
@@ -226,6 +229,7 @@ impl SequenceEncoderConfig {
     /// # Errors
     /// [`ModelError::InvalidConfig`] naming the first bad field.
     pub fn validate(&self, d_model: usize) -> Result<(), ModelError> {
+        validate_timescale("model.encoder.timescale", self.timescale)?;
         self.transformer
             .validate("model.encoder.transformer", d_model)
     }

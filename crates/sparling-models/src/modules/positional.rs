@@ -6,6 +6,8 @@ use burn::nn::generate_sinusoids;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::ModelError;
+
 /// Positional encoding of the pooled feature grid (added to the features).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -37,6 +39,16 @@ pub const LEGACY_TIMESCALE: usize = 5_000;
 /// Serde default of the `timescale` fields: what configurations without the field meant.
 pub(crate) fn legacy_timescale() -> usize {
     LEGACY_TIMESCALE
+}
+
+/// Check a `timescale` field: at least 1 (a table longer than the timescale uses its length
+/// instead, as burn requires, so a timescale below the longest sequence changes the code of
+/// every position; keep it at least that long).
+///
+/// # Errors
+/// [`ModelError::InvalidConfig`] naming `field`.
+pub(crate) fn validate_timescale(field: &str, timescale: usize) -> Result<(), ModelError> {
+    crate::validate::positive(field, timescale)
 }
 
 /// `[length, d_model]` table of sinusoids for positions `0..length` with timescale

@@ -280,7 +280,10 @@ mod tests {
         assert_eq!(timescales(&paper), (PAPER_TIMESCALE, PAPER_TIMESCALE));
         let cpu = digit_circle_cpu(1);
         assert_eq!(timescales(&cpu), (LEGACY_TIMESCALE, LEGACY_TIMESCALE));
-        let text = cpu.to_toml().expect("toml").replace("timescale = 5000\n", "");
+        let text = cpu
+            .to_toml()
+            .expect("toml")
+            .replace("timescale = 5000\n", "");
         assert!(!text.contains("timescale"));
         let read = RunConfig::from_toml(&text, std::path::Path::new("old.toml")).expect("reads");
         assert_eq!(read, cpu);

@@ -176,7 +176,12 @@ impl AudioDomainConfig {
                     ..self.audio.clone()
                 };
                 let merged = recordings.merged(&voices).map_err(bad_voice)?;
-                AudioClip::new(audio, Arc::new(merged))?
+                // The run's own configuration was checked when it trained: what fails here is
+                // the voice (a missing digit, a recording too long for the clip).
+                AudioClip::new(audio, Arc::new(merged)).map_err(|e| ModelError::TestVoice {
+                    dir: voice.dir.clone(),
+                    cause: e,
+                })?
             }
         };
         Ok(AudioSequence::new(clips)?)
