@@ -4,7 +4,7 @@
 //! `task/single_digit.rs` (the direct baseline's data).
 
 use sparling_data::latex::LatexOcr;
-use sparling_data::{DigitCircle, Split, Vocabulary};
+use sparling_data::{BinaryImage, DigitCircle, Split, Vocabulary};
 use sparling_metrics::TrueMotif;
 
 use crate::config::DomainConfig;
@@ -30,6 +30,26 @@ pub struct Batch {
     pub shape: [usize; 4],
     /// Target sequences `<s> … </s>` as vocabulary ids.
     pub targets: Vec<Vec<u32>>,
+}
+
+impl Batch {
+    /// A batch of one-channel binary images (`[1, height, width]` each) and their targets.
+    pub fn of_images<'a>(
+        images: impl IntoIterator<Item = &'a BinaryImage>,
+        [c, h, w]: [usize; 3],
+        targets: Vec<Vec<u32>>,
+    ) -> Self {
+        let count = targets.len();
+        let mut inputs = Vec::with_capacity(count * c * h * w);
+        for image in images {
+            image.extend_f32(&mut inputs);
+        }
+        Self {
+            inputs,
+            shape: [count, c, h, w],
+            targets,
+        }
+    }
 }
 
 /// A domain as the training loop sees it.

@@ -41,17 +41,12 @@ impl Task for DigitCircleTask {
     fn batch(&self, split: Split, start: u64, count: usize) -> Result<Batch, ModelError> {
         let dataset = Dataset::new(self.domain.clone(), split);
         let samples = dataset.batch(start, count)?;
-        let [c, h, w] = self.input_shape();
-        let mut inputs = Vec::with_capacity(count * c * h * w);
-        for s in &samples {
-            s.image.extend_f32(&mut inputs);
-        }
         let targets = samples.par_iter().map(|s| s.token_ids()).collect();
-        Ok(Batch {
-            inputs,
-            shape: [count, c, h, w],
+        Ok(Batch::of_images(
+            samples.iter().map(|s| &s.image),
+            self.input_shape(),
             targets,
-        })
+        ))
     }
 
     fn motifs(

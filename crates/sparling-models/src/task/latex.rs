@@ -71,16 +71,12 @@ impl Task for LatexTask {
 
     fn batch(&self, split: Split, start: u64, count: usize) -> Result<Batch, ModelError> {
         let samples = self.samples(split, start, count)?;
-        let [c, h, w] = self.input_shape();
-        let mut inputs = Vec::with_capacity(count * c * h * w);
-        for s in &samples {
-            s.image.extend_f32(&mut inputs);
-        }
-        Ok(Batch {
-            inputs,
-            shape: [count, c, h, w],
-            targets: samples.iter().map(LatexSample::token_ids).collect(),
-        })
+        let targets = samples.iter().map(LatexSample::token_ids).collect();
+        Ok(Batch::of_images(
+            samples.iter().map(|s| &s.image),
+            self.input_shape(),
+            targets,
+        ))
     }
 
     fn motifs(

@@ -36,18 +36,15 @@ impl Task for SingleDigitTask {
 
     fn batch(&self, split: Split, start: u64, count: usize) -> Result<Batch, ModelError> {
         let samples = Dataset::new(self.domain.clone(), split).batch(start, count)?;
-        let [c, h, w] = self.input_shape();
-        let mut inputs = Vec::with_capacity(count * c * h * w);
-        let mut targets = Vec::with_capacity(count);
-        for s in &samples {
-            s.image.extend_f32(&mut inputs);
-            targets.push(self.vocabulary.encode(&[s.digit.to_string()])?);
-        }
-        Ok(Batch {
-            inputs,
-            shape: [count, c, h, w],
+        let targets = samples
+            .iter()
+            .map(|s| self.vocabulary.encode(&[s.digit.to_string()]))
+            .collect::<Result<_, _>>()?;
+        Ok(Batch::of_images(
+            samples.iter().map(|s| &s.image),
+            self.input_shape(),
             targets,
-        })
+        ))
     }
 
     fn motifs(
