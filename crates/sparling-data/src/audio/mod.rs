@@ -39,7 +39,8 @@ pub use augment::{Augmentation, Level, RecordingAugmentation};
 pub use clip::{AudioClip, AudioClipSample, MAX_PLACEMENT_ATTEMPTS, SpokenDigit};
 pub use config::{AudioConfig, FSDD_SPEAKERS, SpeakerRole};
 pub use recordings::{
-    FSDD_ENV, Recording, RecordingIndex, SAMPLE_RATE, parse_file_name, resolve_recordings_dir,
+    FSDD_ENV, Recording, RecordingIndex, SAMPLE_RATE, check_voice_name, parse_file_name,
+    resolve_recordings_dir,
 };
 pub use sequence::{AudioSequence, AudioSequenceSample};
 pub use spectrogram::{Layout, MelFilterbank, MelSpectrogram, Spectrogram, SpectrogramConfig};

@@ -109,6 +109,18 @@ impl Recording {
     }
 }
 
+/// A voice name becomes part of file names (`{digit}_{voice}_0.wav`): non-empty, without `_`
+/// or a path separator.
+///
+/// # Errors
+/// What is wrong with it.
+pub fn check_voice_name(voice: &str) -> Result<(), &'static str> {
+    if voice.is_empty() || voice.contains(['_', '/', '\\']) {
+        return Err("must be non-empty, without `_` or path separators");
+    }
+    Ok(())
+}
+
 /// Splits `{digit}_{speaker}_{take}.wav` into its parts.
 ///
 /// # Errors
@@ -172,13 +184,11 @@ impl RecordingIndex {
     /// As [`load`](Self::load), and [`AudioError::InvalidParameter`] for a voice name that is
     /// empty or holds `_` or a path separator (it becomes part of a file name).
     pub fn load_voice(dir: impl AsRef<Path>, voice: &str) -> Result<Self, AudioError> {
-        if voice.is_empty() || voice.contains(['_', '/', '\\']) {
-            return Err(AudioError::InvalidParameter {
-                name: "test voice name",
-                value: voice.to_owned(),
-                reason: "must be non-empty, without `_` or path separators",
-            });
-        }
+        check_voice_name(voice).map_err(|reason| AudioError::InvalidParameter {
+            name: "test voice name",
+            value: voice.to_owned(),
+            reason,
+        })?;
         Self::load_named(dir.as_ref(), |name| {
             let single_digit = name
                 .strip_suffix(".wav")

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use sparling_data::audio::check_voice_name;
 use sparling_data::{AudioConfig, DigitCircleConfig, LatexConfig, Vocabulary};
 
 use crate::domain::Domain;
@@ -59,12 +60,8 @@ impl std::str::FromStr for TestVoice {
                 (name, dir)
             }
         };
-        if name.is_empty() || name.contains(['_', '/', '\\']) {
-            return Err(format!(
-                "voice name `{name}`: must be non-empty, without `_` or path separators (give \
-                 NAME=DIR)"
-            ));
-        }
+        check_voice_name(&name)
+            .map_err(|why| format!("voice name `{name}`: {why} (give NAME=DIR)"))?;
         Ok(TestVoice { name, dir })
     }
 }
