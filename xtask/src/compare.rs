@@ -616,7 +616,7 @@ fn render(
             arm.what,
             r.seed,
             r.summary.samples,
-            density(|e| e.density),
+            density(EvalReport::density_per_pixel),
             density(|e| e.measured_density),
             ours(|e| e.fpe),
             ours(|e| e.fne),

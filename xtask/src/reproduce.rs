@@ -525,6 +525,8 @@ fn write_results(
         serde_json::to_string_pretty(&json)?.as_bytes(),
     )?;
 
+    let stride = config.model.motif().map_stride;
+    let pixels_per_map_position = (stride * stride) as f64;
     let mut svgs = Vec::new();
     for r in results {
         let curves = Curves {
@@ -533,10 +535,11 @@ fn write_results(
                 .iter()
                 .map(|v| (v.samples as f64, v.accuracy))
                 .collect(),
+            // Per pixel, as the paper's density (maps at block resolution train a per-block one).
             density: r
                 .history
                 .iter()
-                .map(|v| (v.samples as f64, v.density))
+                .map(|v| (v.samples as f64, v.density / pixels_per_map_position))
                 .collect(),
         };
         let name = format!("{stem}-seed{}-curves.svg", r.seed);
@@ -687,9 +690,14 @@ fn render_markdown(
             .map_or_else(|| "running".to_string(), |s| format!("{s:?}"));
         writeln!(
             md,
-            "| {} | {:.3e} | {:.3e} / {} | {} | {:.1} min | {:.1} | {} | {} | {} |",
+            "| {} | {:.3e}{} | {:.3e} / {} | {} | {:.1} min | {:.1} | {} | {} | {} |",
             r.seed,
-            r.eval.density,
+            r.eval.density_per_pixel(),
+            if r.eval.map_stride > 1 {
+                format!(" ({:.3e} per block)", r.eval.density)
+            } else {
+                String::new()
+            },
             r.eval.measured_density,
             r.eval
                 .measured_density_val

@@ -63,9 +63,14 @@ pub struct EvalReport {
     pub run: PathBuf,
     /// Checkpoint evaluated.
     pub checkpoint: PathBuf,
-    /// Density the model was trained at.
+    /// Density the model was trained at, per position of its motif maps.
     pub density: f64,
-    /// Fraction of nonzero motif activations measured on the motif-evaluation images.
+    /// Stride of the motif maps in input pixels (1: full resolution; the block size for maps at
+    /// block resolution, whose per-pixel density is [`Self::density_per_pixel`]).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub map_stride: usize,
+    /// Fraction of nonzero motif activations measured on the motif-evaluation images, per
+    /// input pixel (block maps are placed at block centres, [`motif_maps_host`]).
     pub measured_density: f64,
     /// The same on the first validation examples (at most [`VAL_DENSITY_SAMPLES`]), which
     /// come from the training distribution (for audio: the training speakers). Next to
@@ -103,6 +108,23 @@ pub struct EvalReport {
     /// DigitCircle with SPARLING's threshold only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direct: Option<DirectReport>,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(v: &usize) -> bool {
+    *v == 1
+}
+
+impl EvalReport {
+    /// The trained density per input pixel: `density / map_stride²`, the same number of
+    /// activations per image spread over the pixel grid (comparable with the paper's
+    /// full-resolution densities and with `measured_density`).
+    pub fn density_per_pixel(&self) -> f64 {
+        self.density / (self.map_stride * self.map_stride) as f64
+    }
 }
 
 /// Evaluate the checkpoint `opened` (from [`open_checkpoint`]) of the run `config`.
@@ -168,6 +190,7 @@ pub fn evaluate(
         run: run_dir.to_path_buf(),
         checkpoint: selected.dir.clone(),
         density: selected.density,
+        map_stride: model.map_stride(),
         measured_density,
         measured_density_val: Some(measured_density_val),
         samples: selected.samples,

@@ -172,7 +172,11 @@ pub fn best_channel(row: &[f32]) -> usize {
         .map_or(0, |(c, _)| c)
 }
 
-/// Post-sparsity motif maps of a batch as a host array `[batch, motifs, H, W]`.
+/// Post-sparsity motif maps of a batch as a host array `[batch, motifs, H, W]` at the input's
+/// resolution: what the motif metrics, densities and pictures read. Maps at block resolution
+/// ([`SparlingModel::map_stride`] `s > 1`) are spread onto the pixel grid with each block's value
+/// at its centre pixel `(s · i + s / 2, s · j + s / 2)` and zeros elsewhere
+/// ([`place_at_block_centres`]).
 ///
 /// # Errors
 /// Model or device errors.
@@ -182,7 +186,37 @@ pub fn motif_maps_host(
 ) -> Result<(Vec<f32>, [usize; 4]), ModelError> {
     let maps = model.motif_maps(inputs)?;
     let dims = maps.dims();
-    Ok((read_host(maps)?, dims))
+    let values = read_host(maps)?;
+    Ok(place_at_block_centres(&values, dims, model.map_stride()))
+}
+
+/// `[N, C, h, w]` block values to a `[N, C, h · s, w · s]` pixel map holding each block's value
+/// at the block's centre pixel (row `s · i + s / 2`, column `s · j + s / 2`), zeros elsewhere;
+/// the values themselves for `s = 1`. Any `s` consecutive rows (columns) hold one centre row
+/// (column), so every footprint at least `s` pixels high and wide holds a centre: for `s` ≤ 5,
+/// every LaTeX symbol box after its 2-pixel padding, the one-pixel fraction bar included.
+pub fn place_at_block_centres(
+    values: &[f32],
+    [n, c, h, w]: [usize; 4],
+    s: usize,
+) -> (Vec<f32>, [usize; 4]) {
+    if s <= 1 {
+        return (values.to_vec(), [n, c, h, w]);
+    }
+    let (height, width) = (h * s, w * s);
+    let mut out = vec![0.0; n * c * height * width];
+    for (src, dst) in values
+        .chunks_exact(h * w)
+        .zip(out.chunks_exact_mut(height * width))
+    {
+        for i in 0..h {
+            let row = (s * i + s / 2) * width;
+            for j in 0..w {
+                dst[row + s * j + s / 2] = src[i * w + j];
+            }
+        }
+    }
+    (out, [n, c, height, width])
 }
 
 /// A tensor's values on the host as `f32`.
@@ -199,7 +233,26 @@ pub fn read_host<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, ModelErr
 
 #[cfg(test)]
 mod best_channel_tests {
-    use super::best_channel;
+    use super::{best_channel, place_at_block_centres};
+
+    #[test]
+    fn block_values_stand_at_their_centre_pixels() {
+        // [1, 2, 2, 3] blocks of 4x4 pixels -> [1, 2, 8, 12].
+        let values: Vec<f32> = (1..=12).map(|v| v as f32).collect();
+        let (map, dims) = place_at_block_centres(&values, [1, 2, 2, 3], 4);
+        assert_eq!(dims, [1, 2, 8, 12]);
+        assert_eq!(map.iter().filter(|v| **v != 0.0).count(), 12);
+        // Channel 1, block (1, 2) = value 12 at pixel (4 + 2, 8 + 2).
+        assert_eq!(map[96 + 6 * 12 + 10], 12.0);
+        // Channel 0, block (0, 0) = value 1 at pixel (2, 2).
+        assert_eq!(map[2 * 12 + 2], 1.0);
+        let (same, dims) = place_at_block_centres(&values, [1, 2, 2, 3], 1);
+        assert_eq!((same, dims), (values, [1, 2, 2, 3]));
+        // Any 4 consecutive pixels hold one centre: a box padded to 4 rows is never missed.
+        for start in 0..4 {
+            assert_eq!((start..start + 4).filter(|r| r % 4 == 2).count(), 1);
+        }
+    }
 
     #[test]
     fn the_first_of_equal_maxima_wins() {

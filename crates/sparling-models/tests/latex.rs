@@ -13,6 +13,7 @@ use sparling_models::checkpoint::RunDir;
 use sparling_models::checkpoint::open_checkpoint;
 use sparling_models::config::{CurriculumStage, DomainConfig};
 use sparling_models::evaluation::{EvalOptions, evaluate};
+use sparling_models::inference::{motif_maps_host, read_host};
 use sparling_models::model::ModelConfig;
 use sparling_models::task::LATEX_FOOTPRINT_PAD;
 use sparling_models::training::Quiet;
@@ -74,9 +75,9 @@ fn paper_latex_model_has_the_reference_parameter_count() {
 
 /// The `cpu` preset, counted the same way:
 ///
-/// * motif model on 6x6 blocks: input 1x1 as Linear 36→32 = 1,184; 2 residual units of
+/// * motif model on 8x8 blocks: input 1x1 as Linear 64→32 = 2,080; 2 residual units of
 ///   2 × (BatchNorm(32) = 64 + Conv2d 3x3 32→32 = 9,248) = 18,624 each, 37,248; output Linear
-///   32 → 32·36 = 38,016; total 76,448;
+///   32 → 32·4 (each block's 2x2 map cells) = 4,224; total 43,552;
 /// * collapse Conv2d 1x1 32→64: 2,112;
 /// * row LSTM (64, 32, bidirectional): 2 × (4·32·96 + 2·4·32) = 25,088;
 /// * no encoder Transformer layer;
@@ -84,13 +85,13 @@ fn paper_latex_model_has_the_reference_parameter_count() {
 ///   FF 33,088, 3 LayerNorms 384), 133,504;
 /// * embedding 28 × 64 = 1,792; output 64 → 28 = 1,820.
 ///
-/// Sum 240,764; burn adds the frozen sparsity affine (64), the BatchNorm statistics
+/// Sum 207,868; burn adds the frozen sparsity affine (64), the BatchNorm statistics
 /// (2 · (4 · 32 + 32) = 320), 32 thresholds and the density.
 #[test]
 fn cpu_latex_model_is_small() {
     let config = presets::get(Domain::Latex, "cpu", 1).expect("cpu preset");
     let model = config.model.init(&Device::flex()).expect("cpu model");
-    assert_eq!(model.num_params(), 240_764 + 64 + 320 + 32 + 1);
+    assert_eq!(model.num_params(), 207_868 + 64 + 320 + 32 + 1);
 }
 
 #[test]
@@ -179,11 +180,23 @@ fn tiny_latex_run_trains_and_evaluates() {
     let batch = task.batch(Split::Train { seed: 1 }, 0, 2).expect("batch");
     let model = config.model.init(&device).expect("model");
     let inputs = Tensor::<4>::from_data(TensorData::new(batch.inputs, batch.shape), &device);
+    // Motif maps at stride 2 (60 x 180 cells); the metrics read them on the pixel grid, each
+    // cell's value at its centre pixel.
     assert_eq!(
         model.motif_maps(inputs.clone()).expect("maps").dims(),
-        [2, 32, 120, 360]
+        [2, 32, 60, 180]
     );
-    // Max-pool 8: a 15 x 45 grid, read row-major.
+    assert_eq!(model.map_stride(), 2);
+    let cells = read_host(model.motif_maps(inputs.clone()).expect("maps")).expect("host");
+    let (pixels, dims) = motif_maps_host(&model, inputs.clone()).expect("host maps");
+    assert_eq!(dims, [2, 32, 120, 360]);
+    // Cell (7, 11) of channel 5, image 1, stands at pixel (15, 23).
+    let cell = ((32 + 5) * 60 + 7) * 180 + 11;
+    let pixel = ((32 + 5) * 120 + 15) * 360 + 23;
+    assert_eq!(pixels[pixel], cells[cell]);
+    let nonzero = |v: &[f32]| v.iter().filter(|x| **x != 0.0).count();
+    assert_eq!(nonzero(&pixels), nonzero(&cells));
+    // Max-pool 4 of the cells: a 15 x 45 grid, read row-major.
     assert_eq!(
         model.encode(inputs).expect("memory").dims(),
         [2, 15 * 45, 16]
@@ -260,6 +273,7 @@ fn latex_configs_are_validated_and_curricula_bound_the_formula_length() {
     let mut bad = config.clone();
     if let ModelConfig::Image(m) = &mut bad.model {
         m.motif.patch = 7;
+        m.motif.map_stride = 1;
     }
     let message = bad.validate().expect_err("patch 7").to_string();
     assert!(

@@ -167,7 +167,7 @@ fn group(task: &Task, members: &[(i64, &TaskResult)]) -> anyhow::Result<Group> {
         preset: task.preset.clone(),
         method: task.method.clone(),
         seeds,
-        density: stat(&|r: &TaskResult| r.eval.as_ref().map(|e| e.density))?,
+        density: stat(&|r: &TaskResult| r.eval.as_ref().map(EvalReport::density_per_pixel))?,
         fpe: stat(&eval(|e| e.fpe))?,
         fne: stat(&eval(|e| e.fne))?,
         ce: stat(&eval(|e| e.ce))?,

@@ -207,7 +207,7 @@ pub fn table(r: &EvalReport) -> String {
         .map_or(String::new(), |v| format!("held out     {v}\n"));
     format!(
         "checkpoint   {}\n\
-         density      {:.3e} (measured {:.3e}{}), {} training samples\n\
+         density      {:.3e}{} (measured {:.3e}{}), {} training samples\n\
          FPE          {}   ({} motif-eval images)\n\
          FNE          {}\n\
          CE           {}   ({})\n\
@@ -215,7 +215,15 @@ pub fn table(r: &EvalReport) -> String {
          E2EE edit    {}\n\
          {}{}",
         r.checkpoint.display(),
-        r.density,
+        r.density_per_pixel(),
+        if r.map_stride > 1 {
+            format!(
+                " per pixel, {:.3e} per {}x{} block",
+                r.density, r.map_stride, r.map_stride
+            )
+        } else {
+            String::new()
+        },
         r.measured_density,
         r.measured_density_val
             .map_or(String::new(), |v| format!("; {v:.3e} on validation data")),

@@ -56,11 +56,16 @@ impl ImageModelConfig {
                 format!("must divide the image size {height}x{width}"),
             ));
         }
-        if self.collapse.pool > height.min(width) {
+        let s = self.motif.map_stride;
+        let (map_height, map_width) = (height / s, width / s);
+        if self.collapse.pool > map_height.min(map_width) {
             return Err(ModelError::invalid(
                 "model.collapse.pool",
                 self.collapse.pool,
-                format!("must not exceed the shorter side of the {height}x{width} images"),
+                format!(
+                    "must not exceed the shorter side of the {map_height}x{map_width} motif maps \
+                     ({height}x{width} images)"
+                ),
             ));
         }
         Ok(())
@@ -92,6 +97,10 @@ impl ImageFrontEnd {
             motifs: self.motifs.no_grad(),
             ..self
         }
+    }
+
+    pub(crate) fn map_stride(&self) -> usize {
+        self.motifs.map_stride()
     }
 
     pub(crate) fn motif_logits(&self, images: Tensor<4>) -> Tensor<4> {

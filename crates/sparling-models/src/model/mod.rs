@@ -145,6 +145,13 @@ impl FrontEnd {
         }
     }
 
+    fn map_stride(&self) -> usize {
+        match self {
+            FrontEnd::Image(f) => f.map_stride(),
+            FrontEnd::Sequence(_) => 1,
+        }
+    }
+
     fn memory(&self, maps: Tensor<4>) -> Tensor<3> {
         match self {
             FrontEnd::Image(f) => f.memory(maps),
@@ -173,6 +180,21 @@ pub struct ModelOutput {
 }
 
 impl SparlingModel {
+    /// The motif model's output before the bottleneck, `[batch, motifs, H / s, W / s]` with
+    /// `s` = [`Self::map_stride`] (for spectrograms `[batch, motifs, frames, 1]`).
+    ///
+    /// # Errors
+    /// A wrong input shape.
+    pub fn motif_logits(&self, input: Tensor<4>) -> Result<Tensor<4>, ModelError> {
+        self.front.motif_logits(input)
+    }
+
+    /// The downstream encoder's memory `[batch, S, d_model]` over sparse motif maps (the
+    /// collapse and the encoder; [`Self::encode`] is `memory(motif_maps(input))`).
+    pub fn memory(&self, maps: Tensor<4>) -> Tensor<3> {
+        self.front.memory(maps)
+    }
+
     /// The motif maps after the sparsity layer (what the metrics evaluate).
     ///
     /// # Errors
@@ -182,6 +204,12 @@ impl SparlingModel {
             .sparsity
             .try_forward(self.front.motif_logits(input)?)?
             .maps)
+    }
+
+    /// The stride of [`Self::motif_maps`] in input pixels: 1 when the maps have the input's
+    /// resolution, the block size for [`crate::modules::motif::Upsample::Block`].
+    pub fn map_stride(&self) -> usize {
+        self.front.map_stride()
     }
 
     /// BatchNorm then `x - t` without the ReLU, same layout as [`Self::motif_maps`]: the motif

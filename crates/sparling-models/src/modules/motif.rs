@@ -27,18 +27,27 @@ pub struct MotifConfig {
     pub residual_units: usize,
     /// Odd kernel size of the convolutions (3 in the paper).
     pub kernel: usize,
-    /// Space-to-depth factor: the trunk runs on `patch x patch` blocks folded into channels and
-    /// the motif logits are unfolded back to full resolution, so the motif maps keep the input's
-    /// resolution while convolutions see `patch^2` times fewer positions. 1 (the paper) disables
-    /// it. A CPU speed device; the receptive field stays local.
+    /// Space-to-depth factor: the trunk runs on `patch x patch` blocks folded into channels, so
+    /// convolutions see `patch^2` times fewer positions, and the motif logits are unfolded back
+    /// to the maps' resolution (`map_stride`). 1 (the paper) disables it. A CPU speed device;
+    /// the receptive field stays local.
     #[serde(default = "one")]
     pub patch: usize,
-    /// How the block trunk's output reaches full resolution when `patch > 1`.
+    /// How the block trunk's output reaches the maps' resolution when `patch > 1`.
     #[serde(default, skip_serializing_if = "is_default")]
     pub upsample: Upsample,
     /// What the trunk's convolutions read beyond the border.
     #[serde(default, skip_serializing_if = "is_default")]
     pub padding: Padding,
+    /// Resolution of the motif maps: one value per `map_stride x map_stride` pixels. 1 (the
+    /// paper): full resolution. Larger values (a divisor of `patch`, with the sub-pixel head)
+    /// make the bottleneck and the collapse see `map_stride^2` times fewer values: a deviation
+    /// from the paper (docs/latex.md). The motif metrics and pictures place each value at its
+    /// cell's centre pixel ([`crate::inference::motif_maps_host`]), so footprints and measured
+    /// densities stay per pixel; the trained density is per map cell, `map_stride^2` times the
+    /// per-pixel one.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub map_stride: usize,
 }
 
 /// What a convolution reads beyond the input's border.
@@ -54,11 +63,12 @@ pub enum Padding {
     Edge,
 }
 
-/// How a block trunk (`patch > 1`) produces full-resolution motif maps.
+/// How a block trunk (`patch > 1`) produces its motif maps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Upsample {
-    /// Each block emits its `patch x patch` pixels with their own weights (depth-to-space).
+    /// Each block emits its `(patch / map_stride)^2` map cells with their own weights
+    /// (depth-to-space).
     /// Nothing ties a peak to the ink: the downstream pooling only sees which pooled cell an
     /// activation is in, so peaks may sit anywhere in the block, also outside the motif.
     #[default]
@@ -77,6 +87,10 @@ fn one() -> usize {
     1
 }
 
+fn is_one(value: &usize) -> bool {
+    *value == 1
+}
+
 impl MotifConfig {
     /// Check the values (`model.motif.*`).
     ///
@@ -87,6 +101,21 @@ impl MotifConfig {
         positive("model.motif.hidden", self.hidden)?;
         positive("model.motif.motifs", self.motifs)?;
         positive("model.motif.patch", self.patch)?;
+        positive("model.motif.map_stride", self.map_stride)?;
+        if !self.patch.is_multiple_of(self.map_stride) {
+            return Err(ModelError::invalid(
+                "model.motif.map_stride",
+                self.map_stride,
+                format!("must divide model.motif.patch = {}", self.patch),
+            ));
+        }
+        if self.map_stride > 1 && self.upsample != Upsample::Subpixel {
+            return Err(ModelError::invalid(
+                "model.motif.map_stride",
+                self.map_stride,
+                "must be 1 with the bilinear head (only the sub-pixel head emits coarser maps)",
+            ));
+        }
         if self.kernel.is_multiple_of(2) {
             return Err(ModelError::invalid(
                 "model.motif.kernel",
@@ -111,8 +140,10 @@ impl MotifConfig {
         // channel-last matmul is about 2.5x faster than a 1x1 `Conv2d` (the space-to-depth
         // reshuffles also share their copies with it).
         let pointwise = |d_in: usize, d_out: usize| LinearConfig::new(d_in, d_out).init(device);
+        // Sub-pixel: each block emits its (patch / map_stride)^2 map cells.
+        let cells = self.patch / self.map_stride.max(1);
         let per_block = match self.upsample {
-            Upsample::Subpixel => p2,
+            Upsample::Subpixel => cells * cells,
             Upsample::Bilinear => 1,
         };
         MotifModel2d {
@@ -123,6 +154,7 @@ impl MotifConfig {
             conv_out: pointwise(self.hidden, self.motifs * per_block),
             patch: self.patch,
             bilinear: self.upsample == Upsample::Bilinear && self.patch > 1,
+            map_stride: self.map_stride,
         }
     }
 
@@ -149,12 +181,20 @@ pub struct MotifModel2d {
     patch: usize,
     /// [`Upsample::Bilinear`].
     bilinear: bool,
+    /// [`MotifConfig::map_stride`].
+    map_stride: usize,
 }
 
 impl MotifModel2d {
+    /// The stride of the motif maps in input pixels ([`MotifConfig::map_stride`]).
+    pub fn map_stride(&self) -> usize {
+        self.map_stride.max(1)
+    }
+
     /// # Shapes
-    /// `[batch, in_channels, height, width] -> [batch, motifs, height, width]`; with `patch > 1`
-    /// height and width must be multiples of `patch`.
+    /// `[batch, in_channels, height, width] -> [batch, motifs, height / s, width / s]` with
+    /// `s` = [`Self::map_stride`]; with `patch > 1` height and width must be multiples of
+    /// `patch`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         // [N, h, w, C p^2] -> [N, h, w, hidden] -> [N, hidden, h, w]
         let x = self
@@ -171,8 +211,8 @@ impl MotifModel2d {
                 .with_output_size([h * self.patch, w * self.patch]);
             interpolate(x.permute([0, 3, 1, 2]), options)
         } else {
-            // [N, h, w, motifs p^2] -> [N, motifs, H, W]
-            depth_to_space(x, self.patch)
+            // [N, h, w, motifs (p / s)^2] -> [N, motifs, H / s, W / s]
+            depth_to_space(x, self.patch / self.map_stride())
         }
     }
 }
@@ -252,11 +292,43 @@ mod tests {
             patch: 4,
             upsample: Upsample::Subpixel,
             padding: Padding::Zeros,
+            map_stride: 1,
         };
         let model = config.init_2d(&device);
         let y = model.forward(Tensor::<4>::zeros([2, 1, 16, 24], &device));
         assert_eq!(y.dims(), [2, 3, 16, 24]);
         assert_eq!(config.receptive_field(), 20);
+    }
+
+    #[test]
+    fn coarser_maps_have_the_map_stride() {
+        let device = Device::flex();
+        let config = |map_stride| MotifConfig {
+            in_channels: 1,
+            hidden: 4,
+            motifs: 3,
+            residual_units: 1,
+            kernel: 3,
+            patch: 8,
+            upsample: Upsample::Subpixel,
+            padding: Padding::Edge,
+            map_stride,
+        };
+        for (stride, dims) in [(1, [2, 3, 16, 24]), (4, [2, 3, 4, 6]), (8, [2, 3, 2, 3])] {
+            let c = config(stride);
+            c.validate().expect("valid");
+            let model = c.init_2d(&device);
+            assert_eq!(model.map_stride(), stride);
+            let y = model.forward(Tensor::<4>::zeros([2, 1, 16, 24], &device));
+            assert_eq!(y.dims(), dims, "map_stride {stride}");
+        }
+        let err = config(3).validate().expect_err("3 does not divide 8");
+        assert!(err.to_string().contains("model.motif.map_stride"), "{err}");
+        let bilinear = MotifConfig {
+            upsample: Upsample::Bilinear,
+            ..config(4)
+        };
+        assert!(bilinear.validate().is_err());
     }
 
     /// Edge padding keeps the resolution and passes gradients to the trunk's convolutions.
@@ -273,6 +345,7 @@ mod tests {
                 patch: 4,
                 upsample,
                 padding: Padding::Edge,
+                map_stride: 1,
             };
             let model = config.init_2d(&device);
             let x = Tensor::<4>::random(
@@ -301,6 +374,7 @@ mod tests {
             patch: 4,
             upsample: Upsample::Bilinear,
             padding: Padding::Zeros,
+            map_stride: 1,
         };
         let model = config.init_2d(&device);
         let x = Tensor::<4>::random(

@@ -99,6 +99,7 @@ pub fn audio_paper(seed: i64) -> RunConfig {
                 patch: 1,
                 upsample: Upsample::Subpixel,
                 padding: Padding::Zeros,
+                map_stride: 1,
             },
             sparsity: SparsityConfig {
                 density: 0.5,

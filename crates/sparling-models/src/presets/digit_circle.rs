@@ -71,6 +71,7 @@ fn paper_model() -> ImageModelConfig {
             patch: 1,
             upsample: Upsample::Subpixel,
             padding: Padding::Zeros,
+            map_stride: 1,
         },
         sparsity: SparsityConfig {
             density: 0.5,

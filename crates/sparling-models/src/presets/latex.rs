@@ -40,14 +40,6 @@ pub const LATEX_MIN_DENSITY: f64 = LATEX_MEAN_SYMBOLS / (120.0 * 360.0 * PAPER_M
 /// 0.5 · 0.75^38.
 pub const LATEX_PAPER_EVAL_DENSITY: f64 = 8.939_187e-6;
 
-/// The `cpu` preset's stopping density: the paper's rule moved four levels up,
-/// [`LATEX_MIN_DENSITY`] / 0.75⁴ = 2.204e-5. The run trains the level 0.5 · 0.75^34 = 2.825e-5
-/// (four levels above the paper's evaluation density, 3.16 times it, below the target of
-/// 4 × 8.94e-6 = 3.58e-5; the paper's sparse-retrained baseline `ltx-4dc3` starts from this
-/// level too) and stops when the schedule would move to 0.5 · 0.75^35 = 2.12e-5. A value of
-/// 3.58e-5 itself would stop one level earlier, at 3.77e-5, above the target.
-pub const LATEX_CPU_DONE_AT_DENSITY: f64 = LATEX_MIN_DENSITY / (0.75 * 0.75 * 0.75 * 0.75);
-
 /// A LaTeX preset with data seed `seed`.
 ///
 /// # Errors
@@ -84,6 +76,7 @@ fn paper_model() -> ImageModelConfig {
             patch: 1,
             upsample: Upsample::Subpixel,
             padding: Padding::Zeros,
+            map_stride: 1,
         },
         sparsity: SparsityConfig {
             density: 0.5,
@@ -162,34 +155,52 @@ pub fn latex_paper(seed: i64) -> RunConfig {
     paper_run(seed, paper_model())
 }
 
-/// A 2-core CPU recipe, built like DigitCircle's `cpu` preset (docs/latex.md explains the
-/// choices and the measured step times):
+/// The `cpu` preset's per-pixel density target: four times the paper's evaluation density,
+/// 4 · 8.94e-6 = 3.58e-5.
+pub const LATEX_CPU_TARGET_DENSITY: f64 = 4.0 * LATEX_PAPER_EVAL_DENSITY;
+
+/// Stride of the `cpu` preset's motif maps: one value per 4x4 pixels (30x90 cells).
+pub const LATEX_CPU_MAP_STRIDE: usize = 4;
+
+/// The `cpu` preset's stopping density, per map cell: 0.75 times the target per cell
+/// (`LATEX_CPU_TARGET_DENSITY · 16` = 5.72e-4), so the last level trained is the first grid
+/// level at or below the target, 0.5 · 0.75^24 = 5.02e-4 per cell = 3.14e-5 per pixel, and the
+/// run stops when the schedule would move on to 0.5 · 0.75^25.
+pub const LATEX_CPU_DONE_AT_DENSITY: f64 =
+    0.75 * LATEX_CPU_TARGET_DENSITY * (LATEX_CPU_MAP_STRIDE * LATEX_CPU_MAP_STRIDE) as f64;
+
+/// A 2-core CPU recipe (v2; docs/latex.md explains the choices, the measured step times and
+/// the experiments):
 ///
-/// * Motif model: the trunk runs on 6x6 pixel blocks (space-to-depth: 20x60 positions instead
-///   of 120x360), 32 channels, 2 residual units; its receptive field is 6 · (1 + 2 · 2 · 2) = 54
-///   pixels, one symbol with its neighbourhood (digits are about 12x20 px, parentheses up to
-///   33 px tall; the paper's is 65). The motif maps keep the full 120x360 resolution and the
-///   paper's 32 channels, BatchNorm without affine and the accumulated threshold.
-/// * Downstream: max-pool 8 then a 1x1 convolution to width 64 (pooling first is cheaper at
-///   full resolution and equivalent at low density); the paper's row BiLSTM and row sinusoids
-///   on the 15x45 grid, **no** Transformer encoder layer (self-attention over the 675 cells
-///   cost half of a training step on flex; the row encoder with an attending decoder is the
-///   im2latex architecture of Deng et al. 2017), and a 2-layer pre-LN decoder (4 heads,
-///   FF 256, no dropout).
+/// * Motif model: the trunk runs on 8x8 pixel blocks (space-to-depth: 15x45 positions), 32
+///   channels, 2 residual units with edge padding (a blank border reads as background); its
+///   receptive field is 8 · (1 + 2 · 2 · 2) = 72 pixels (the paper's is 65). The motif maps
+///   have the paper's 32 channels, BatchNorm without affine and the accumulated threshold,
+///   but **one value per 4x4 pixels** (30x90 cells, [`LATEX_CPU_MAP_STRIDE`]; each block emits
+///   its 2x2 cells): the bottleneck sees 16 times fewer values than at full resolution. The
+///   motif metrics place each cell's value at its centre pixel and use the paper's
+///   full-resolution symbol boxes; densities are reported per pixel.
+/// * Downstream: max-pool 2 (the paper's 8x8-pixel cells: a 15x45 grid), a 1x1 convolution to
+///   width 64, the paper's row BiLSTM and row sinusoids, **no** Transformer encoder layer
+///   (self-attention over the 675 cells cost half of a step on flex; the row encoder with an
+///   attending decoder is the im2latex architecture of Deng et al. 2017), and a 2-layer pre-LN
+///   decoder (4 heads, FF 256, no dropout).
 /// * Training: batch 16, Adam 1e-3 after 5,000 warm-up samples; validation every 2,500 samples
-///   on 500 (exact match; at 8.4 samples / s the 34 reductions need at least 85 k samples this
-///   way, 170 k at one validation per 5,000); the schedule's target starts at 0 instead of 1 and
+///   on 500 (exact match). Algorithm 1 as in the paper: the accuracy target starts at 1 and
 ///   decays 2e-6 per sample (0.005 per validation; the paper's 1e-7 per sample is 0.002 per
-///   20,000-sample validation), so the anneal runs alongside learning instead of waiting for
-///   the target to decay from 1 to the model's accuracy; stop below
-///   [`LATEX_CPU_DONE_AT_DENSITY`], so the last level trained is 0.5 · 0.75^34 = 2.825e-5, or
-///   at 1 M samples (a cap, not a target).
+///   20,000-sample validation), and is raised to the accuracy after each check, so the density
+///   stays at 0.5 until the model decodes formulas; stop below [`LATEX_CPU_DONE_AT_DENSITY`]
+///   (the last level trained is 3.14e-5 per pixel, under the target
+///   [`LATEX_CPU_TARGET_DENSITY`]) or at 1 M samples (a cap, not a target).
 pub fn latex_cpu(seed: i64) -> RunConfig {
     let mut m = paper_model();
     m.motif.hidden = 32;
     m.motif.residual_units = 2;
-    m.motif.patch = 6;
+    m.motif.patch = 8;
+    m.motif.map_stride = LATEX_CPU_MAP_STRIDE;
+    m.motif.padding = Padding::Edge;
     m.collapse.channels = 64;
+    m.collapse.pool = 8 / LATEX_CPU_MAP_STRIDE;
     m.collapse.pool_first = true;
     m.encoder.transformer = cpu_transformer(0);
     m.decoder.transformer = cpu_transformer(2);
@@ -209,7 +220,6 @@ pub fn latex_cpu(seed: i64) -> RunConfig {
     t.max_samples = 1_000_000;
     t.done_at_density = LATEX_CPU_DONE_AT_DENSITY;
     t.schedule = ScheduleConfig::LinearThresholdAdaptive(LinearThresholdAdaptiveConfig {
-        initial_threshold: 0.0,
         threshold_decrease_per_sample: 2e-6,
         ..LinearThresholdAdaptiveConfig::default()
     });
@@ -217,14 +227,17 @@ pub fn latex_cpu(seed: i64) -> RunConfig {
 }
 
 /// A model small enough for tests (a fraction of a second per step): 4 wide, one residual
-/// unit on 4x4 blocks, width 16, one-layer Transformers; the schedule lowers the density at
-/// every validation.
+/// unit on 4x4 blocks, motif maps at stride 2 (60x180 cells, pooled by 4 to the paper's 15x45
+/// grid), width 16, one-layer Transformers; the schedule lowers the density at every
+/// validation.
 pub fn latex_tiny(seed: i64) -> RunConfig {
     let mut m = paper_model();
     m.motif.hidden = 4;
     m.motif.residual_units = 1;
     m.motif.patch = 4;
+    m.motif.map_stride = 2;
     m.collapse.channels = 16;
+    m.collapse.pool = 4;
     m.collapse.pool_first = true;
     m.encoder.transformer = transformer(1, 2, 32, 0.1);
     m.decoder.transformer = transformer(1, 2, 32, 0.1);
@@ -285,17 +298,30 @@ mod tests {
     fn cpu_trains_down_to_at_most_four_times_the_paper_density() {
         let c = latex_cpu(1);
         let (k, last) = last_level(c.training.done_at_density);
-        assert_eq!(k, 34);
-        assert!(last <= 4.0 * LATEX_PAPER_EVAL_DENSITY, "{last}");
-        assert!((last - LATEX_PAPER_EVAL_DENSITY / 0.75f64.powi(4)).abs() < 1e-12);
+        assert_eq!(k, 24);
+        let cells = (LATEX_CPU_MAP_STRIDE * LATEX_CPU_MAP_STRIDE) as f64;
+        let per_pixel = last / cells;
+        assert!(per_pixel <= LATEX_CPU_TARGET_DENSITY, "{per_pixel}");
+        // The level before is above the target: no level is trained beyond what it needs.
+        assert!(level(k - 1) / cells > LATEX_CPU_TARGET_DENSITY);
+        assert!((per_pixel - 3.1356e-5).abs() < 1e-8, "{per_pixel}");
         let ModelConfig::Image(m) = &c.model else {
             panic!("the LaTeX model is an image model");
         };
-        assert_eq!(m.motif.receptive_field(), 54);
+        assert_eq!(m.motif.receptive_field(), 72);
         assert_eq!(m.motif.motifs, 32);
+        assert_eq!(m.motif.map_stride, LATEX_CPU_MAP_STRIDE);
+        // The downstream grid is the paper's: 8x8-pixel cells.
+        assert_eq!(m.collapse.pool * m.motif.map_stride, 8);
         let ModelConfig::Image(p) = &latex_paper(1).model else {
             panic!("the LaTeX model is an image model");
         };
         assert_eq!(p.motif.receptive_field(), 65);
+        assert_eq!(p.collapse.pool * p.motif.map_stride, 8);
+        // Algorithm 1 as in the paper: the target starts at 1.
+        let ScheduleConfig::LinearThresholdAdaptive(schedule) = &c.training.schedule else {
+            panic!("Algorithm 1");
+        };
+        assert_eq!(schedule.initial_threshold, 1.0);
     }
 }

@@ -16,8 +16,9 @@ pub use digit_circle::{
     digit_circle_direct, digit_circle_paper, digit_circle_tiny,
 };
 pub use latex::{
-    LATEX_CPU_DONE_AT_DENSITY, LATEX_MEAN_SYMBOLS, LATEX_MIN_DENSITY, LATEX_PAPER_EVAL_DENSITY,
-    LATEX_PRESETS, latex, latex_cpu, latex_paper, latex_tiny,
+    LATEX_CPU_DONE_AT_DENSITY, LATEX_CPU_MAP_STRIDE, LATEX_CPU_TARGET_DENSITY, LATEX_MEAN_SYMBOLS,
+    LATEX_MIN_DENSITY, LATEX_PAPER_EVAL_DENSITY, LATEX_PRESETS, latex, latex_cpu, latex_paper,
+    latex_tiny,
 };
 
 use sparling_core::{LinearThresholdAdaptiveConfig, ScheduleConfig};
