@@ -1,7 +1,6 @@
 //! Inference: greedy decoding, validation accuracy, and motif maps as host arrays.
 
 use burn::prelude::*;
-use burn::tensor::s;
 use sparling_data::{Split, Vocabulary};
 
 use crate::error::ModelError;
@@ -10,7 +9,9 @@ use crate::task::{Task, digit_classes};
 
 /// Greedy decoding: start from `<s>`, append the argmax token up to `max_length` times, stop early
 /// once every sequence has emitted `</s>` (the decoder is causal, so this cannot change any
-/// output). Returns the sequences without `<s>`, cut at the first `</s>`.
+/// output). Returns the sequences without `<s>`, cut at the first `</s>`. Each step computes only
+/// the new position ([`SparlingModel::decode_step`]; the same logits as the full teacher-forced
+/// pass up to float rounding).
 ///
 /// The model should be a validation copy ([`Module::valid`]).
 ///
@@ -27,11 +28,13 @@ pub fn greedy_decode(
     let bos = i64::from(Vocabulary::BOS_ID);
     let eos = i64::from(Vocabulary::EOS_ID);
     let mut tokens: Vec<Vec<i64>> = vec![vec![bos]; n];
+    let mut cache = model.decoder_cache();
     for step in 1..=max_length {
         let flat: Vec<i64> = tokens.iter().flatten().copied().collect();
         let prefix = Tensor::<2, Int>::from_data(TensorData::new(flat, [n, step]), &device);
-        let logits = model.decode(prefix, memory.clone());
-        let next = logits.slice(s![.., (step - 1)..step, ..]).argmax(2);
+        let next = model
+            .decode_step(prefix, memory.clone(), &mut cache)
+            .argmax(1);
         let next = next
             .into_data()
             .convert::<i64>()

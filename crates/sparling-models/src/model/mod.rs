@@ -18,7 +18,7 @@ pub use sequence::{SequenceFrontEnd, SequenceModelConfig};
 
 use crate::error::ModelError;
 use crate::modules::collapse::CollapseConfig;
-use crate::modules::decoder::{Decoder, DecoderConfig};
+use crate::modules::decoder::{Decoder, DecoderCache, DecoderConfig};
 use crate::modules::motif::MotifConfig;
 use crate::modules::sparsity::SparsityConfig;
 
@@ -280,6 +280,22 @@ impl SparlingModel {
     /// Decoder logits for `tokens` over a precomputed memory.
     pub fn decode(&self, tokens: Tensor<2, Int>, memory: Tensor<3>) -> Tensor<3> {
         self.decoder.forward(tokens, memory)
+    }
+
+    /// An empty cache for [`Self::decode_step`].
+    pub fn decoder_cache(&self) -> DecoderCache {
+        self.decoder.new_cache()
+    }
+
+    /// The logits `[batch, vocab]` of the token after `tokens`, incrementally
+    /// ([`Decoder::step`]): what greedy decoding calls once per step.
+    pub fn decode_step(
+        &self,
+        tokens: Tensor<2, Int>,
+        memory: Tensor<3>,
+        cache: &mut DecoderCache,
+    ) -> Tensor<2> {
+        self.decoder.step(tokens, memory, cache)
     }
 
     /// The bottleneck.
