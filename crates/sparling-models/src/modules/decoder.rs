@@ -95,14 +95,19 @@ impl Decoder {
     /// - `memory`: `[batch, S, d_model]`
     /// - output: `[batch, L, vocab]`; position `i` predicts token `i + 1`
     pub fn forward(&self, tokens: Tensor<2, Int>, memory: Tensor<3>) -> Tensor<3> {
+        self.output
+            .forward(self.transformer.forward(self.input(tokens, memory)))
+    }
+
+    /// The embedded tokens with their position sinusoids, causally masked, over `memory`.
+    fn input(&self, tokens: Tensor<2, Int>, memory: Tensor<3>) -> TransformerDecoderInput {
         let [n, l] = tokens.dims();
         let device = tokens.device();
         let x = self.embedding.forward(tokens)
             + sinusoids(l, self.d_model, self.timescale, &device).reshape([1, l, self.d_model]);
         let x = self.dropout.forward(x);
-        let input = TransformerDecoderInput::new(x, memory)
-            .target_mask_attn(generate_autoregressive_mask(n, l, &device));
-        self.output.forward(self.transformer.forward(input))
+        TransformerDecoderInput::new(x, memory)
+            .target_mask_attn(generate_autoregressive_mask(n, l, &device))
     }
 
     /// An empty cache for [`Self::step`].
@@ -125,12 +130,7 @@ impl Decoder {
         cache: &mut DecoderCache,
     ) -> Tensor<2> {
         let [n, l] = tokens.dims();
-        let device = tokens.device();
-        let x = self.embedding.forward(tokens)
-            + sinusoids(l, self.d_model, self.timescale, &device).reshape([1, l, self.d_model]);
-        let x = self.dropout.forward(x);
-        let input = TransformerDecoderInput::new(x, memory)
-            .target_mask_attn(generate_autoregressive_mask(n, l, &device));
+        let input = self.input(tokens, memory);
         let hidden = self
             .transformer
             .forward_autoregressive_inference(input, &mut cache.0)
