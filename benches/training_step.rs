@@ -200,7 +200,9 @@ fn components(c: &mut Criterion) {
     for (name, config) in configs() {
         let batch = first_batch(&config);
         let mut trainer = Trainer::new(&config, &device).unwrap();
-        let model = trainer.model().clone();
+        // Its own model: a clone would share the running statistics and thresholds with the
+        // trainer's, which the part benchmarks update.
+        let model = Trainer::new(&config, &device).unwrap().model().clone();
         let tensors = TensorBatch::new(&batch, &autodiff);
         let logits = model.motif_logits(tensors.inputs.clone()).unwrap().detach();
         let maps = model

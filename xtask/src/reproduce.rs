@@ -525,10 +525,10 @@ fn write_results(
         serde_json::to_string_pretty(&json)?.as_bytes(),
     )?;
 
-    let stride = config.model.motif().map_stride;
-    let pixels_per_map_position = (stride * stride) as f64;
     let mut svgs = Vec::new();
     for r in results {
+        // Each seed's own stride (a record may come from an earlier recipe).
+        let pixels_per_map_position = (r.eval.map_stride * r.eval.map_stride) as f64;
         let curves = Curves {
             accuracy: r
                 .history
@@ -694,7 +694,7 @@ fn render_markdown(
             r.seed,
             r.eval.density_per_pixel(),
             if r.eval.map_stride > 1 {
-                format!(" ({:.3e} per block)", r.eval.density)
+                format!(" ({:.3e} per map cell)", r.eval.density)
             } else {
                 String::new()
             },

@@ -20,7 +20,7 @@ use sparling_metrics::{ConfusionMatrix, SequenceErrors};
 use crate::checkpoint::OpenedCheckpoint;
 use crate::config::{DomainConfig, Objective, RunConfig};
 use crate::error::ModelError;
-use crate::inference::{for_each_batch, motif_maps_host, predict};
+use crate::inference::{for_each_batch, motif_maps_host, predict, read_host};
 use crate::model::SparlingModel;
 use crate::task::Task;
 
@@ -65,8 +65,8 @@ pub struct EvalReport {
     pub checkpoint: PathBuf,
     /// Density the model was trained at, per position of its motif maps.
     pub density: f64,
-    /// Stride of the motif maps in input pixels (1: full resolution; the block size for maps at
-    /// block resolution, whose per-pixel density is [`Self::density_per_pixel`]).
+    /// Stride of the motif maps in input pixels (1: full resolution; `s` for one map cell per
+    /// `s x s` pixels, whose per-pixel density is [`Self::density_per_pixel`]).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub map_stride: usize,
     /// Fraction of nonzero motif activations measured on the motif-evaluation images, per
@@ -234,14 +234,33 @@ pub fn nonzero_fraction(
     batch_size: usize,
     device: &Device,
 ) -> Result<f64, ModelError> {
-    let (mut nonzero, mut total) = (0usize, 0usize);
+    // Counted on the map cells: placing them on the pixel grid adds only zeros.
+    let stride = model.map_stride();
+    let mut density = NonzeroCount::default();
     for_each_batch(task, split, count, batch_size, device, |_, _, inputs| {
-        let (maps, _) = motif_maps_host(model, inputs)?;
-        nonzero += maps.iter().filter(|v| **v != 0.0).count();
-        total += maps.len();
+        density.add(&read_host(model.motif_maps(inputs)?)?, stride * stride);
         Ok(())
     })?;
-    Ok(nonzero as f64 / total.max(1) as f64)
+    Ok(density.fraction())
+}
+
+/// Nonzero values over positions, per input pixel.
+#[derive(Default)]
+struct NonzeroCount {
+    nonzero: usize,
+    pixels: usize,
+}
+
+impl NonzeroCount {
+    /// `values`, each standing for `pixels_per_value` input pixels.
+    fn add(&mut self, values: &[f32], pixels_per_value: usize) {
+        self.nonzero += values.iter().filter(|v| **v != 0.0).count();
+        self.pixels += values.len() * pixels_per_value;
+    }
+
+    fn fraction(&self) -> f64 {
+        self.nonzero as f64 / self.pixels.max(1) as f64
+    }
 }
 
 /// Motif confusion counts over the first `count` images of the task's motif split, and the
@@ -259,7 +278,7 @@ pub fn motif_confusion(
     let protocol = task.motif_protocol();
     let channels = model.sparsity().channels();
     let mut confusion = ConfusionMatrix::new(protocol.classes, channels);
-    let (mut nonzero, mut total) = (0usize, 0usize);
+    let mut density = NonzeroCount::default();
     let split = protocol.split;
     for_each_batch(
         task,
@@ -270,14 +289,13 @@ pub fn motif_confusion(
         |start, targets, inputs| {
             let truths = task.motifs(split, start, targets.len())?;
             let (maps, shape) = motif_maps_host(model, inputs)?;
-            nonzero += maps.iter().filter(|v| **v != 0.0).count();
-            total += maps.len();
+            density.add(&maps, 1);
             confusion
                 .add_batch(&maps, shape, &truths, protocol.footprint_pad)
                 .map_err(|e| ModelError::TensorData(e.to_string()))
         },
     )?;
-    Ok((confusion, nonzero as f64 / total.max(1) as f64))
+    Ok((confusion, density.fraction()))
 }
 
 /// The confusion counts as rows (true classes then none) of columns (channels then none).

@@ -9,9 +9,9 @@ use crate::task::{Task, digit_classes};
 
 /// Greedy decoding: start from `<s>`, append the argmax token up to `max_length` times, stop early
 /// once every sequence has emitted `</s>` (the decoder is causal, so this cannot change any
-/// output). Returns the sequences without `<s>`, cut at the first `</s>`. Each step computes only
-/// the new position ([`SparlingModel::decode_step`]; the same logits as the full teacher-forced
-/// pass up to float rounding).
+/// output). Returns the sequences without `<s>`, cut at the first `</s>`. Each step reuses the
+/// earlier positions' projections ([`SparlingModel::decode_step`]; the same logits as the full
+/// teacher-forced pass up to float rounding).
 ///
 /// The model should be a validation copy ([`Module::valid`]).
 ///
@@ -33,7 +33,7 @@ pub fn greedy_decode(
         let flat: Vec<i64> = tokens.iter().flatten().copied().collect();
         let prefix = Tensor::<2, Int>::from_data(TensorData::new(flat, [n, step]), &device);
         let next = model
-            .decode_step(prefix, memory.clone(), &mut cache)
+            .decode_step(prefix, memory.clone(), &mut cache)?
             .argmax(1);
         let next = next
             .into_data()
@@ -263,5 +263,78 @@ mod best_channel_tests {
         assert_eq!(best_channel(&[0.5, 0.9, 0.9]), 1);
         assert_eq!(best_channel(&[-1.0, -1.0]), 0);
         assert_eq!(best_channel(&[]), 0);
+    }
+}
+
+#[cfg(test)]
+mod decode_tests {
+    use burn::module::Module;
+    use burn::prelude::*;
+    use burn::tensor::s;
+    use sparling_data::{Split, Vocabulary};
+
+    use super::greedy_decode;
+    use crate::{Domain, presets};
+
+    /// Greedy decoding with the full teacher-forced pass at every step (what `greedy_decode`
+    /// did before it used the decoder's cache).
+    fn full_pass_decode(
+        model: &crate::model::SparlingModel,
+        inputs: Tensor<4>,
+        max_length: usize,
+    ) -> Vec<Vec<i64>> {
+        let [n, ..] = inputs.dims();
+        let device = inputs.device();
+        let memory = model.encode(inputs).expect("memory");
+        let mut tokens = vec![vec![i64::from(Vocabulary::BOS_ID)]; n];
+        for step in 1..=max_length {
+            let flat: Vec<i64> = tokens.iter().flatten().copied().collect();
+            let prefix = Tensor::<2, Int>::from_data(TensorData::new(flat, [n, step]), &device);
+            let next = model
+                .decode(prefix, memory.clone())
+                .slice(s![.., (step - 1)..step, ..])
+                .argmax(2)
+                .into_data()
+                .convert::<i64>()
+                .try_into_vec::<i64>()
+                .expect("ids");
+            for (seq, t) in tokens.iter_mut().zip(next) {
+                seq.push(t);
+            }
+        }
+        tokens
+    }
+
+    /// The cached decode gives the full pass's tokens, on every domain's tiny model, for every
+    /// sequence up to its first `</s>` (sequences that finish early keep being decoded by
+    /// both until all are done).
+    #[test]
+    fn cached_greedy_decoding_matches_the_full_pass() {
+        let device = Device::flex();
+        for domain in [Domain::DigitCircle, Domain::Latex] {
+            device.seed(11);
+            let config = presets::get(domain, "tiny", 1).expect("tiny");
+            let model = config.model.init(&device).expect("model").valid();
+            let batch = config
+                .domain
+                .task()
+                .expect("task")
+                .batch(Split::Val, 0, 5)
+                .expect("batch");
+            let inputs =
+                Tensor::<4>::from_data(TensorData::new(batch.inputs, batch.shape), &device);
+            let max_length = 9;
+            let cached = greedy_decode(&model, inputs.clone(), max_length).expect("decode");
+            let full = full_pass_decode(&model, inputs, max_length);
+            let eos = i64::from(Vocabulary::EOS_ID);
+            for (c, f) in cached.iter().zip(&full) {
+                let f: Vec<u32> = f[1..]
+                    .iter()
+                    .take_while(|t| **t != eos)
+                    .map(|t| *t as u32)
+                    .collect();
+                assert_eq!(c, &f, "{domain}");
+            }
+        }
     }
 }

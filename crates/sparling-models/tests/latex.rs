@@ -12,7 +12,7 @@ use sparling_data::{Dataset, Split, SymbolClass};
 use sparling_models::checkpoint::RunDir;
 use sparling_models::checkpoint::open_checkpoint;
 use sparling_models::config::{CurriculumStage, DomainConfig};
-use sparling_models::evaluation::{EvalOptions, evaluate};
+use sparling_models::evaluation::{EvalOptions, evaluate, nonzero_fraction};
 use sparling_models::inference::{motif_maps_host, read_host};
 use sparling_models::model::ModelConfig;
 use sparling_models::task::LATEX_FOOTPRINT_PAD;
@@ -239,6 +239,22 @@ fn tiny_latex_run_trains_and_evaluates() {
         assert!((0.0..=1.0).contains(&e), "{report:?}");
     }
     assert!(report.measured_density > 0.0 && report.measured_density <= 1.0);
+    // Counted on the 2x2-pixel cells or on the pixel grid they are placed on: the same
+    // per-pixel density.
+    assert_eq!(report.map_stride, 2);
+    let on_cells = nonzero_fraction(
+        &opened.model.clone().valid(),
+        task.as_ref(),
+        Split::MotifEval,
+        3,
+        2,
+        &device,
+    )
+    .expect("density");
+    assert!(
+        (on_cells - report.measured_density).abs() < 1e-12,
+        "{on_cells} vs {report:?}"
+    );
 }
 
 #[test]
@@ -278,6 +294,30 @@ fn latex_configs_are_validated_and_curricula_bound_the_formula_length() {
     let message = bad.validate().expect_err("patch 7").to_string();
     assert!(
         message.contains("patch") && message.contains("120x360"),
+        "{message}"
+    );
+
+    // Maps coarser than 2 · 2 + 1 pixels could score a symbol's edge outside its padded box.
+    let cpu = presets::get(Domain::Latex, "cpu", 1).expect("cpu");
+    cpu.validate().expect("stride 4 is allowed");
+    let mut bad = cpu.clone();
+    if let ModelConfig::Image(m) = &mut bad.model {
+        m.motif.map_stride = 8;
+        m.collapse.pool = 1;
+    }
+    let message = bad.validate().expect_err("stride 8").to_string();
+    assert!(
+        message.contains("model.motif.map_stride") && message.contains("at most 5"),
+        "{message}"
+    );
+    // The pooling is checked against the motif maps (30 x 90 cells at stride 4).
+    let mut bad = cpu.clone();
+    if let ModelConfig::Image(m) = &mut bad.model {
+        m.collapse.pool = 31;
+    }
+    let message = bad.validate().expect_err("pool 31").to_string();
+    assert!(
+        message.contains("model.collapse.pool") && message.contains("30x90 motif maps"),
         "{message}"
     );
 

@@ -218,7 +218,7 @@ pub fn table(r: &EvalReport) -> String {
         r.density_per_pixel(),
         if r.map_stride > 1 {
             format!(
-                " per pixel, {:.3e} per {}x{} block",
+                " per pixel, {:.3e} per {}x{}-pixel map cell",
                 r.density, r.map_stride, r.map_stride
             )
         } else {

@@ -19,7 +19,7 @@ use sparling_data::{SingleDigit, SingleDigitConfig};
 use crate::error::ModelError;
 use crate::model::ModelConfig;
 use crate::modules::sparsity::SparsityConfig;
-use crate::task::{SingleDigitTask, Task};
+use crate::task::{LATEX_FOOTPRINT_PAD, SingleDigitTask, Task};
 
 /// Everything that defines a run; stored as `config.toml` in the run directory.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -109,7 +109,7 @@ impl RunConfig {
             ));
         };
         let size = SingleDigitConfig::default().size;
-        image.check_image(size, size)?;
+        image.check_image(size, size, 0)?;
         if image.motif.motifs != 10 {
             return Err(ModelError::invalid(
                 "model.motif.motifs",
@@ -150,10 +150,13 @@ impl RunConfig {
     /// The model must be of the domain's kind, accept its inputs and decode its vocabulary.
     fn check_domain_fits_model(&self) -> Result<(), ModelError> {
         match (&self.domain, &self.model) {
+            // The footprint paddings of the domains' motif protocols (task/*.rs).
             (DomainConfig::DigitCircle(c), ModelConfig::Image(m)) => {
-                m.check_image(c.size, c.size)?
+                m.check_image(c.size, c.size, 0)?
             }
-            (DomainConfig::Latex(c), ModelConfig::Image(m)) => m.check_image(c.height, c.width)?,
+            (DomainConfig::Latex(c), ModelConfig::Image(m)) => {
+                m.check_image(c.height, c.width, LATEX_FOOTPRINT_PAD)?
+            }
             (DomainConfig::Audio(a), ModelConfig::Sequence(m)) => {
                 let mels = a.audio.n_mels;
                 if m.motif.in_channels != mels {

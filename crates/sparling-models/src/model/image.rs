@@ -39,8 +39,31 @@ impl ImageModelConfig {
     }
 
     /// The model must read one-channel `height x width` images: the space-to-depth folding
-    /// needs whole blocks, and the collapse's pooling at least one cell.
-    pub(crate) fn check_image(&self, height: usize, width: usize) -> Result<(), ModelError> {
+    /// needs whole blocks, and the collapse's pooling at least one cell. Motif maps coarser than
+    /// the input are scored with each cell's value at its centre pixel, which stays within
+    /// `footprint_pad` pixels of every pixel of its cell only for `map_stride <= 2 *
+    /// footprint_pad + 1`; beyond that an activation on a motif's edge could count as a false
+    /// positive.
+    pub(crate) fn check_image(
+        &self,
+        height: usize,
+        width: usize,
+        footprint_pad: usize,
+    ) -> Result<(), ModelError> {
+        let stride = self.motif.map_stride;
+        if stride > 2 * footprint_pad + 1 {
+            return Err(ModelError::invalid(
+                "model.motif.map_stride",
+                stride,
+                format!(
+                    "must be at most {} for this domain: the motif metrics place each map \
+                     cell's value at its centre pixel and pad the true footprints by \
+                     {footprint_pad} pixels, so a coarser cell on a motif's edge could be \
+                     scored outside it",
+                    2 * footprint_pad + 1
+                ),
+            ));
+        }
         if self.motif.in_channels != 1 {
             return Err(ModelError::invalid(
                 "model.motif.in_channels",

@@ -207,7 +207,8 @@ impl SparlingModel {
     }
 
     /// The stride of [`Self::motif_maps`] in input pixels: 1 when the maps have the input's
-    /// resolution, the block size for [`crate::modules::motif::Upsample::Block`].
+    /// resolution, else [`crate::modules::motif::MotifConfig::map_stride`] (one map cell per
+    /// `s x s` pixels).
     pub fn map_stride(&self) -> usize {
         self.front.map_stride()
     }
@@ -289,12 +290,15 @@ impl SparlingModel {
 
     /// The logits `[batch, vocab]` of the token after `tokens`, incrementally
     /// ([`Decoder::step`]): what greedy decoding calls once per step.
+    ///
+    /// # Errors
+    /// As [`Decoder::step`].
     pub fn decode_step(
         &self,
         tokens: Tensor<2, Int>,
         memory: Tensor<3>,
         cache: &mut DecoderCache,
-    ) -> Tensor<2> {
+    ) -> Result<Tensor<2>, ModelError> {
         self.decoder.step(tokens, memory, cache)
     }
 

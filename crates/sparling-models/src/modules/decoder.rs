@@ -112,37 +112,62 @@ impl Decoder {
 
     /// An empty cache for [`Self::step`].
     pub fn new_cache(&self) -> DecoderCache {
-        DecoderCache(self.transformer.new_autoregressive_cache())
+        DecoderCache {
+            layers: self.transformer.new_autoregressive_cache(),
+            positions: 0,
+            batch: None,
+        }
     }
 
     /// Logits `[batch, vocab]` of the token after `tokens` (`[batch, L]`, starting with `<s>`):
-    /// [`Self::forward`] at the last position, computed incrementally. `cache` must hold the calls
+    /// [`Self::forward`] at the last position, computed incrementally. `cache` holds the calls
     /// for the prefixes of lengths `1..L` of the same tokens over the same memory (start with
-    /// [`Self::new_cache`] and call once per decoding step): each layer then computes only the
-    /// new position and reuses the earlier positions' keys and values and the memory's
-    /// projections (burn's autoregressive cache), so a greedy decode of `L` steps costs `L`
-    /// positions instead of `L (L + 1) / 2`. Equal to the full pass up to float rounding (the
-    /// new row goes through the same matrix products alone).
+    /// [`Self::new_cache`] and call once per decoding step). burn's autoregressive cache then
+    /// reuses the earlier positions' outputs of every layer's projections, feed-forward and
+    /// normalisations and the memory's key and value projections, so those cost one position
+    /// per step instead of `L`; the attention scores themselves are still computed for every
+    /// position (burn 0.22's cached attention keeps all queries). Equal to the full pass up to
+    /// float rounding (the new row goes through the same matrix products alone).
+    ///
+    /// # Errors
+    /// [`ModelError::InputShape`] when `tokens` is not one position longer than the previous
+    /// call's, or the batch changed: the cache would silently hold the wrong rows.
     pub fn step(
         &self,
         tokens: Tensor<2, Int>,
         memory: Tensor<3>,
         cache: &mut DecoderCache,
-    ) -> Tensor<2> {
+    ) -> Result<Tensor<2>, ModelError> {
         let [n, l] = tokens.dims();
+        if l != cache.positions + 1 || cache.batch.is_some_and(|b| b != n) {
+            return Err(ModelError::InputShape {
+                expected: format!(
+                    "[{}, {}]: one position more than the cached prefix",
+                    cache.batch.map_or("batch".to_string(), |b| b.to_string()),
+                    cache.positions + 1
+                ),
+                found: vec![n, l],
+            });
+        }
         let input = self.input(tokens, memory);
         let hidden = self
             .transformer
-            .forward_autoregressive_inference(input, &mut cache.0)
+            .forward_autoregressive_inference(input, &mut cache.layers)
             .slice(s![.., (l - 1)..l, ..]);
+        cache.positions = l;
+        cache.batch = Some(n);
         let vocab = self.output.weight.dims()[1];
-        self.output.forward(hidden).reshape([n, vocab])
+        Ok(self.output.forward(hidden).reshape([n, vocab]))
     }
 }
 
-/// The per-layer keys, values and memory projections of an incremental decode
-/// ([`Decoder::step`]).
-pub struct DecoderCache(TransformerDecoderAutoregressiveCache);
+/// What an incremental decode ([`Decoder::step`]) keeps between steps: burn's per-layer cache
+/// and the prefix it holds.
+pub struct DecoderCache {
+    layers: TransformerDecoderAutoregressiveCache,
+    positions: usize,
+    batch: Option<usize>,
+}
 
 #[cfg(test)]
 mod tests {
@@ -180,11 +205,16 @@ mod tests {
             let mut cache = decoder.new_cache();
             for l in 1..=5 {
                 let prefix = tokens.clone().slice(s![.., 0..l]);
-                let step = decoder.step(prefix, memory.clone(), &mut cache);
+                let step = decoder
+                    .step(prefix, memory.clone(), &mut cache)
+                    .expect("the next position");
                 let expected = full.clone().slice(s![.., (l - 1)..l, ..]).reshape([3, 12]);
                 let diff: f32 = (step - expected).abs().max().into_scalar();
                 assert!(diff < 1e-4, "norm_first {norm_first}, length {l}: {diff}");
             }
+            // Repeating a prefix (or skipping one) is refused.
+            let again = decoder.step(tokens.clone(), memory.clone(), &mut cache);
+            assert!(again.is_err());
         }
     }
 }

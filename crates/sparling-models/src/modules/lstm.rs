@@ -223,6 +223,41 @@ mod tests {
         }
     }
 
+    /// Halving gives every step the gradient a per-step slice gives, bit for bit: each element
+    /// of the input receives one nonzero contribution plus zeros either way.
+    #[test]
+    fn halving_keeps_the_gradients_of_per_step_slices() {
+        let device = Device::flex().autodiff();
+        device.seed(5);
+        let x = Tensor::<4>::random(
+            [7, 2, 3, 4],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let weights = Tensor::<4>::random(
+            [1, 2, 3, 4],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        // A different function of each step, so every step's gradient differs.
+        let loss = |steps: Vec<Tensor<4>>| {
+            steps
+                .into_iter()
+                .enumerate()
+                .map(|(i, step)| (step * weights.clone() * (i as f32 + 1.0)).tanh().sum())
+                .reduce(|a, b| a + b)
+                .expect("steps")
+        };
+        let a = x.clone().require_grad();
+        let grads = loss(split_steps(a.clone())).backward();
+        let halved = values(a.grad(&grads).expect("grad"));
+        let b = x.require_grad();
+        let per_step = (0..7).map(|i| b.clone().slice(s![i..i + 1])).collect();
+        let grads = loss(per_step).backward();
+        let sliced = values(b.grad(&grads).expect("grad"));
+        assert_eq!(halved, sliced);
+    }
+
     #[test]
     fn parameter_count_is_pytorchs() {
         let lstm = BiLstm::new(512, 256, &Device::flex());
