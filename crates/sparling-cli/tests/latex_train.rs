@@ -36,7 +36,9 @@ fn tiny_latex_run_trains_evaluates_and_draws_motifs() {
     succeeded(&output);
     let config = stdout(&output);
     assert!(
-        config.contains("name = \"latex\"") && config.contains("patch = 6"),
+        config.contains("name = \"latex\"")
+            && config.contains("patch = 8")
+            && config.contains("map_stride = 4"),
         "{config}"
     );
     assert!(!run.exists(), "--dump-config writes nothing");
@@ -60,7 +62,11 @@ fn tiny_latex_run_trains_evaluates_and_draws_motifs() {
     succeeded(&output);
     let printed = stdout(&output);
     assert!(
-        printed.contains("many-to-one") && printed.contains("E2EE edit"),
+        printed.contains("many-to-one")
+            && printed.contains("E2EE edit")
+            // The tiny model's maps have one cell per 2x2 pixels: both densities are printed.
+            && printed.contains("per pixel")
+            && printed.contains("2x2-pixel map cell"),
         "{printed}"
     );
 
