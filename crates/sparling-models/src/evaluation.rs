@@ -23,6 +23,7 @@ use crate::error::ModelError;
 use crate::inference::{for_each_batch, motif_maps_host, predict, read_host};
 use crate::model::SparlingModel;
 use crate::task::Task;
+use crate::validate::{is_one, one};
 
 pub use direct::{DIRECT_SAMPLES, DirectReport, DirectRunReport, direct_motif_error};
 
@@ -70,7 +71,7 @@ pub struct EvalReport {
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub map_stride: usize,
     /// Fraction of nonzero motif activations measured on the motif-evaluation images, per
-    /// input pixel (block maps are placed at block centres, [`motif_maps_host`]).
+    /// input pixel (coarser maps' cells are placed at their centre pixels, [`motif_maps_host`]).
     pub measured_density: f64,
     /// The same on the first validation examples (at most [`VAL_DENSITY_SAMPLES`]), which
     /// come from the training distribution (for audio: the training speakers). Next to
@@ -108,14 +109,6 @@ pub struct EvalReport {
     /// DigitCircle with SPARLING's threshold only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direct: Option<DirectReport>,
-}
-
-fn one() -> usize {
-    1
-}
-
-fn is_one(v: &usize) -> bool {
-    *v == 1
 }
 
 impl EvalReport {

@@ -176,10 +176,10 @@ pub fn best_channel(row: &[f32]) -> usize {
 }
 
 /// Post-sparsity motif maps of a batch as a host array `[batch, motifs, H, W]` at the input's
-/// resolution: what the motif metrics, densities and pictures read. Maps at block resolution
-/// ([`SparlingModel::map_stride`] `s > 1`) are spread onto the pixel grid with each block's value
-/// at its centre pixel `(s · i + s / 2, s · j + s / 2)` and zeros elsewhere
-/// ([`place_at_block_centres`]).
+/// resolution: what the motif metrics, densities and pictures read. Coarser maps (one cell per
+/// `s x s` pixels, [`SparlingModel::map_stride`] `s > 1`) are spread onto the pixel grid with
+/// each cell's value at its centre pixel `(s · i + s / 2, s · j + s / 2)` and zeros elsewhere
+/// ([`place_at_cell_centres`]).
 ///
 /// # Errors
 /// Model or device errors.
@@ -190,15 +190,15 @@ pub fn motif_maps_host(
     let maps = model.motif_maps(inputs)?;
     let dims = maps.dims();
     let values = read_host(maps)?;
-    Ok(place_at_block_centres(&values, dims, model.map_stride()))
+    Ok(place_at_cell_centres(&values, dims, model.map_stride()))
 }
 
-/// `[N, C, h, w]` block values to a `[N, C, h · s, w · s]` pixel map holding each block's value
-/// at the block's centre pixel (row `s · i + s / 2`, column `s · j + s / 2`), zeros elsewhere;
+/// `[N, C, h, w]` map cells to a `[N, C, h · s, w · s]` pixel map holding each cell's value
+/// at the cell's centre pixel (row `s · i + s / 2`, column `s · j + s / 2`), zeros elsewhere;
 /// the values themselves for `s = 1`. Any `s` consecutive rows (columns) hold one centre row
 /// (column), so every footprint at least `s` pixels high and wide holds a centre: for `s` ≤ 5,
 /// every LaTeX symbol box after its 2-pixel padding, the one-pixel fraction bar included.
-pub fn place_at_block_centres(
+pub fn place_at_cell_centres(
     values: &[f32],
     [n, c, h, w]: [usize; 4],
     s: usize,
@@ -236,20 +236,20 @@ pub fn read_host<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, ModelErr
 
 #[cfg(test)]
 mod best_channel_tests {
-    use super::{best_channel, place_at_block_centres};
+    use super::{best_channel, place_at_cell_centres};
 
     #[test]
-    fn block_values_stand_at_their_centre_pixels() {
-        // [1, 2, 2, 3] blocks of 4x4 pixels -> [1, 2, 8, 12].
+    fn cell_values_stand_at_their_centre_pixels() {
+        // [1, 2, 2, 3] cells of 4x4 pixels -> [1, 2, 8, 12].
         let values: Vec<f32> = (1..=12).map(|v| v as f32).collect();
-        let (map, dims) = place_at_block_centres(&values, [1, 2, 2, 3], 4);
+        let (map, dims) = place_at_cell_centres(&values, [1, 2, 2, 3], 4);
         assert_eq!(dims, [1, 2, 8, 12]);
         assert_eq!(map.iter().filter(|v| **v != 0.0).count(), 12);
-        // Channel 1, block (1, 2) = value 12 at pixel (4 + 2, 8 + 2).
+        // Channel 1, cell (1, 2) = value 12 at pixel (4 + 2, 8 + 2).
         assert_eq!(map[96 + 6 * 12 + 10], 12.0);
-        // Channel 0, block (0, 0) = value 1 at pixel (2, 2).
+        // Channel 0, cell (0, 0) = value 1 at pixel (2, 2).
         assert_eq!(map[2 * 12 + 2], 1.0);
-        let (same, dims) = place_at_block_centres(&values, [1, 2, 2, 3], 1);
+        let (same, dims) = place_at_cell_centres(&values, [1, 2, 2, 3], 1);
         assert_eq!((same, dims), (values, [1, 2, 2, 3]));
         // Any 4 consecutive pixels hold one centre: a box padded to 4 rows is never missed.
         for start in 0..4 {

@@ -1,4 +1,5 @@
-//! Range checks shared by the configuration types; each names the field it rejects.
+//! Range checks shared by the configuration types, each naming the field it rejects, and the
+//! serde defaults they share.
 
 use crate::error::ModelError;
 
@@ -20,4 +21,14 @@ pub(crate) fn finite_positive(field: &str, value: f64) -> Result<(), ModelError>
         ));
     }
     Ok(())
+}
+
+/// Serde default of a count that is 1 unless configured (`#[serde(default = "one")]`).
+pub(crate) fn one() -> usize {
+    1
+}
+
+/// Leave a count of 1 out of a written configuration or report.
+pub(crate) fn is_one(value: &usize) -> bool {
+    *value == 1
 }

@@ -79,8 +79,7 @@ impl ImageModelConfig {
                 format!("must divide the image size {height}x{width}"),
             ));
         }
-        let s = self.motif.map_stride;
-        let (map_height, map_width) = (height / s, width / s);
+        let (map_height, map_width) = (height / stride, width / stride);
         if self.collapse.pool > map_height.min(map_width) {
             return Err(ModelError::invalid(
                 "model.collapse.pool",

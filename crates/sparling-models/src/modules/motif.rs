@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::residual::{ResidualUnit1d, ResidualUnit2d};
 use crate::error::ModelError;
-use crate::validate::positive;
+use crate::validate::{is_one, one, positive};
 
 /// Shape of the motif model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,14 +81,6 @@ pub enum Upsample {
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
-}
-
-fn one() -> usize {
-    1
-}
-
-fn is_one(value: &usize) -> bool {
-    *value == 1
 }
 
 impl MotifConfig {
