@@ -37,8 +37,13 @@ pub struct CompareArgs {
     #[arg(value_enum)]
     domain: Domain,
     /// Training minutes per arm and seed (validations excluded).
-    #[arg(long, value_name = "MINUTES", value_parser = sparling_models::training::parse_budget_minutes)]
-    budget_minutes: f64,
+    #[arg(
+        long,
+        value_name = "MINUTES",
+        value_parser = sparling_models::training::parse_budget_minutes,
+        required_unless_present = "list"
+    )]
+    budget_minutes: Option<f64>,
     /// The preset every arm starts from.
     #[arg(long, default_value = "cpu")]
     preset: String,
@@ -316,6 +321,14 @@ struct ArmRecord {
 ///
 /// # Errors
 /// Bad arguments, training, evaluation or I/O failures.
+impl CompareArgs {
+    /// Training minutes per arm; clap demands `--budget-minutes` unless `--list`, and `run`
+    /// checks it once before anything trains.
+    fn budget(&self) -> f64 {
+        self.budget_minutes.unwrap_or(0.0)
+    }
+}
+
 pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     if args.domain != Domain::DigitCircle {
         return Err(Usage(format!(
@@ -333,6 +346,9 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
             println!("{:<16} {}", arm.name, arm.what);
         }
         return Ok(());
+    }
+    if args.budget_minutes.is_none() {
+        return Err(Usage("--budget-minutes is required unless --list".into()).into());
     }
     let chosen: Vec<&Arm> = match &args.arms {
         None => all.iter().collect(),
@@ -379,7 +395,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
                     let result = train_arm(&arm, seed, &out, args, &device)?;
                     let record = ArmRecord {
                         config: arm.config.clone(),
-                        budget_minutes: args.budget_minutes,
+                        budget_minutes: args.budget(),
                         samples: args.samples,
                         source_samples,
                         result,
@@ -414,7 +430,7 @@ fn reuse(
     };
     let same = record.config == *config
         && record.samples == args.samples
-        && record.budget_minutes == args.budget_minutes
+        && record.budget_minutes == args.budget()
         && record.source_samples == source_samples;
     Ok(same.then_some(record.result))
 }
@@ -473,7 +489,7 @@ fn train_arm(
         &arm.config,
         out,
         device,
-        Some(args.budget_minutes * 60.0),
+        Some(args.budget() * 60.0),
         init_from,
     )?;
     let (eval, direct) = evaluate_method(&arm.config, out, args.samples, device)?;
@@ -528,7 +544,7 @@ fn write_table(args: &CompareArgs, arms: &[&Arm], results: &[ArmResult]) -> anyh
         "cargo xtask compare {} --preset {} --budget-minutes {} --seeds {} --samples {}{}",
         args.domain,
         args.preset,
-        args.budget_minutes,
+        args.budget(),
         args.seeds,
         args.samples,
         args.arms
@@ -566,7 +582,8 @@ fn write_table(args: &CompareArgs, arms: &[&Arm], results: &[ArmResult]) -> anyh
         "CE (%)",
         &format!(
             "{}: confusion error against density, {} min per arm",
-            args.domain, args.budget_minutes
+            args.domain,
+            args.budget()
         ),
         &args.results.join(&svg),
     )?;
@@ -593,7 +610,11 @@ fn render(
          evaluation on {} images, for the arms where it is defined. A budget comparison is \
          not the paper's full-length runs: arms that learn slowly are cut short. Errors in %; \
          \"ours\" / \"paper\".\n",
-        args.preset, args.budget_minutes, args.samples, args.samples, args.samples
+        args.preset,
+        args.budget(),
+        args.samples,
+        args.samples,
+        args.samples
     )?;
     writeln!(
         md,
@@ -658,12 +679,30 @@ mod tests {
         assert!(arms.iter().filter(|a| a.name.starts_with("kl-")).count() >= 3);
     }
 
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: CompareArgs,
+    }
+
+    /// `--list` needs no budget; training does.
+    #[test]
+    fn the_budget_is_required_only_to_train() {
+        use clap::Parser;
+        let listed = Cli::try_parse_from(["compare", "digit-circle", "--list"]).expect("--list");
+        assert!(run(&listed.args).is_ok());
+        assert!(Cli::try_parse_from(["compare", "digit-circle"]).is_err());
+        let budget = Cli::try_parse_from(["compare", "digit-circle", "--budget-minutes", "20"])
+            .expect("budget");
+        assert_eq!(budget.args.budget(), 20.0);
+    }
+
     #[test]
     fn a_tiny_comparison_writes_its_table() {
         let dir = tempfile::tempdir().expect("tempdir");
         let args = CompareArgs {
             domain: Domain::DigitCircle,
-            budget_minutes: 0.002,
+            budget_minutes: Some(0.002),
             preset: "tiny".into(),
             seeds: "1".into(),
             arms: Some("sparling,l1-1,top-k-1,retrained,direct".into()),
